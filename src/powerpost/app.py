@@ -1,0 +1,95 @@
+"""The application factory: one process serves the API (and the dashboard)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, JSONResponse
+
+from powerpost.api_keys.auth import KeyAuthorizer
+from powerpost.api_keys.usage import UsageRecorder
+from powerpost.config import Settings, load_settings
+from powerpost.credits.router import router as credits_router
+from powerpost.kit import error_handlers
+from powerpost.kit.db import Database
+from powerpost.kit.middleware import RequestMiddleware, UsageSink
+from powerpost.kit.ratelimit import RateLimiter
+from powerpost.kit.security import KeyHasher
+from powerpost.workspaces.router import router as workspaces_router
+
+API_PREFIX = "/api/v1"
+# Uploads stream to storage; everything else is JSON and small.
+UPLOAD_BODY_LIMIT = 500 * 1024 * 1024 + 1024 * 1024
+
+log = logging.getLogger("powerpost")
+
+
+def api_router() -> APIRouter:
+    router = APIRouter(prefix=API_PREFIX)
+    router.include_router(credits_router)
+    router.include_router(workspaces_router)
+    return router
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    settings = settings or load_settings()
+    db = Database(settings.database_url)
+    limiter = RateLimiter(settings.rate_limits, settings.redis_url)
+    usage = UsageRecorder(db)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await usage.start()
+        try:
+            yield
+        finally:
+            await usage.stop()
+            await db.dispose()
+
+    app = FastAPI(
+        title="PowerPost API (self-hosted)",
+        version="1.0.0",
+        summary="The PowerPost API v1: captions, images, videos, posts, publishing.",
+        openapi_url=f"{API_PREFIX}/openapi.json",
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.db = db
+    app.state.limiter = limiter
+    app.state.usage = usage
+    app.state.hasher = KeyHasher(settings.key_peppers)
+    app.state.authorizer = KeyAuthorizer(db, app.state.hasher, limiter)
+
+    error_handlers.install(app)
+    app.include_router(api_router())
+
+    @app.get("/healthz", include_in_schema=False)
+    async def healthz() -> JSONResponse:
+        return JSONResponse({"status": "ok"})
+
+    @app.get("/docs", include_in_schema=False)
+    async def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "", title=app.title)
+
+    def body_limit_for(path: str) -> int:
+        if path == f"{API_PREFIX}/media/upload":
+            return UPLOAD_BODY_LIMIT
+        return settings.max_json_body_bytes
+
+    def usage_sink() -> UsageSink | None:
+        recorder: UsageRecorder = app.state.usage
+        return recorder.record
+
+    app.add_middleware(RequestMiddleware, body_limit_for=body_limit_for, usage_sink=usage_sink)
+    return app
+
+
+def create_app_from_env() -> FastAPI:
+    """For `uvicorn --factory powerpost.app:create_app_from_env` (scaled mode)."""
+    return create_app()

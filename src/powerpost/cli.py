@@ -1,0 +1,497 @@
+"""The operator CLI: everything a self-hoster or a script needs, without the dashboard.
+
+Every command accepts --json and then prints exactly one JSON object on stdout; a failure
+exits non-zero with a one-line reason on stderr. The CLI and a running server share the
+database safely (SQLite: WAL, busy timeout, BEGIN IMMEDIATE for writes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, NoReturn, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from powerpost.accounts import service as accounts
+from powerpost.accounts.service import AccountRefused
+from powerpost.api_keys import service as keys
+from powerpost.api_keys.scopes import PRESET_LABELS
+from powerpost.api_keys.service import KeyRefused
+from powerpost.config import ConfigError, Settings, load_settings
+from powerpost.credits import service as credits
+from powerpost.kit.clock import iso_z
+from powerpost.kit.db import Database
+from powerpost.kit.security import KeyHasher
+from powerpost.models import Account, ApiKey
+from powerpost.workspaces import service as workspaces
+from powerpost.workspaces.service import WorkspaceRefused
+
+app = typer.Typer(
+    help="PowerPost self-hosted: run the server and manage accounts, keys, workspaces, credits.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+accounts_app = typer.Typer(help="Accounts (email + password).", no_args_is_help=True)
+keys_app = typer.Typer(help="API keys: create, list, roll, revoke.", no_args_is_help=True)
+workspaces_app = typer.Typer(help="Workspaces of an account.", no_args_is_help=True)
+credits_app = typer.Typer(help="The credit balance and its ledger.", no_args_is_help=True)
+app.add_typer(accounts_app, name="accounts")
+app.add_typer(keys_app, name="keys")
+app.add_typer(workspaces_app, name="workspaces")
+app.add_typer(credits_app, name="credits")
+
+console = Console()
+T = TypeVar("T")
+
+Email = Annotated[str, typer.Option("--email", help="The account's email address.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout.")]
+
+
+class CliFailure(Exception):
+    """A one-line reason to print before exiting non-zero."""
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code)
+
+
+def settings_or_exit() -> Settings:
+    try:
+        return load_settings()
+    except ConfigError as exc:
+        fail(str(exc), 2)
+
+
+def run(work: Callable[[Settings, Database], Awaitable[T]]) -> T:
+    """Load settings, migrate, run `work` with a database, and turn refusals into one line."""
+    settings = settings_or_exit()
+    from powerpost.kit.migrate import upgrade
+
+    upgrade(settings.database_url)
+
+    async def main() -> T:
+        db = Database(settings.database_url)
+        try:
+            return await work(settings, db)
+        finally:
+            await db.dispose()
+
+    try:
+        return asyncio.run(main())
+    except (AccountRefused, KeyRefused, WorkspaceRefused, CliFailure, ValueError) as exc:
+        fail(str(exc))
+
+
+def emit(payload: dict[str, Any]) -> None:
+    sys.stdout.write(json.dumps(payload) + "\n")
+
+
+async def account_by_email(db: Database, email: str) -> Account:
+    async with db.read() as session:
+        account = await accounts.find_by_email(session, email)
+    if account is None:
+        raise CliFailure(f"no account with email {email}")
+    return account
+
+
+def key_json(key: ApiKey) -> dict[str, Any]:
+    return {
+        "id": key.id,
+        "name": key.name,
+        "type": key.type,
+        "scopes": sorted(key.scopes.split()),
+        "mode": key.mode,
+        "display": f"{key.display_prefix}…{key.display_suffix}",
+        "created_at": iso_z(key.created_at),
+        "last_used_at": iso_z(key.last_used_at),
+        "last_used_ip": key.last_used_ip,
+        "expires_at": iso_z(key.expires_at),
+        "revoked_at": iso_z(key.revoked_at),
+    }
+
+
+# ---------------------------------------------------------------- serve / worker
+
+
+@app.command()
+def serve(
+    host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
+    port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
+) -> None:
+    """Run the API and dashboard (embedded default: SQLite under ./data, in-process jobs)."""
+    import uvicorn
+
+    from powerpost.app import create_app
+    from powerpost.kit.logging import configure_logging
+    from powerpost.kit.migrate import upgrade
+
+    settings = settings_or_exit()
+    configure_logging(settings.log_level)
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    upgrade(settings.database_url)
+    bind_host = host or settings.host
+    bind_port = port or settings.port
+
+    async def has_accounts() -> bool:
+        db = Database(settings.database_url)
+        try:
+            async with db.read() as session:
+                from sqlalchemy import func, select
+
+                count = (await session.execute(select(func.count(Account.id)))).scalar_one()
+                return bool(count)
+        finally:
+            await db.dispose()
+
+    if not asyncio.run(has_accounts()):
+        typer.echo(
+            "No accounts yet. Sign up at "
+            f"http://{bind_host}:{bind_port}/signup or run:\n"
+            "  powerpost accounts create --email you@example.com --password-stdin",
+            err=True,
+        )
+    typer.echo(
+        f"PowerPost listening on http://{bind_host}:{bind_port} (data: {settings.data_dir})",
+        err=True,
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=bind_host,
+        port=bind_port,
+        access_log=False,
+        log_config=None,
+        proxy_headers=False,
+    )
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations (serve does this too)."""
+    from powerpost.kit.migrate import upgrade
+
+    upgrade(settings_or_exit().database_url)
+    typer.echo("database is up to date", err=True)
+
+
+# ---------------------------------------------------------------- accounts
+
+
+@accounts_app.command("create")
+def accounts_create(
+    email: Email,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="Read the password from standard input.")
+    ] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Create an account with its default workspace and the sign-up credits."""
+    password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
+
+    async def work(settings: Settings, db: Database) -> dict[str, Any]:
+        async with db.write() as session:
+            created = await accounts.create_account(
+                session,
+                email=email,
+                password=password,
+                signup_credits=settings.signup_credits,
+                storage_quota_bytes=settings.storage_quota_bytes,
+            )
+        return {
+            "account_id": created.account.id,
+            "email": created.account.email,
+            "workspace_id": created.workspace.id,
+            "balance": created.balance,
+        }
+
+    result = run(work)
+    if as_json:
+        emit(result)
+    else:
+        console.print(
+            f"Created account [bold]{result['email']}[/] ({result['account_id']}), "
+            f"workspace {result['workspace_id']}, balance {result['balance']} credits"
+        )
+
+
+# ---------------------------------------------------------------- keys
+
+
+@keys_app.command("create")
+def keys_create(
+    email: Email,
+    name: Annotated[str, typer.Option("--name", help="A name to recognise the key by.")],
+    key_type: Annotated[
+        str, typer.Option("--type", help="read_write (Full Access), read_draft, read_only.")
+    ] = "read_write",
+    scopes: Annotated[
+        str | None, typer.Option("--scopes", help="Comma-separated scopes instead of a type.")
+    ] = None,
+    test: Annotated[bool, typer.Option("--test", help="A test-mode key (pp_test_sk_).")] = False,
+    expires_in_days: Annotated[
+        int | None, typer.Option("--expires-in-days", help="Expire after this many days.")
+    ] = None,
+    as_json: AsJson = False,
+) -> None:
+    """Create an API key. The key is printed once and never again."""
+    scope_list = [s.strip() for s in scopes.split(",") if s.strip()] if scopes else None
+
+    async def work(settings: Settings, db: Database) -> dict[str, Any]:
+        account = await account_by_email(db, email)
+        async with db.write() as session:
+            issued = await keys.create_key(
+                session,
+                KeyHasher(settings.key_peppers),
+                account_id=account.id,
+                name=name,
+                key_type=key_type,
+                scope_list=scope_list,
+                mode="test" if test else "live",
+                expires_in_days=expires_in_days,
+                created_by="cli",
+            )
+        record = issued.record
+        return {
+            "id": record.id,
+            "key": issued.secret,
+            "name": record.name,
+            "type": record.type,
+            "scopes": sorted(record.scopes.split()),
+            "mode": record.mode,
+            "expires_at": iso_z(record.expires_at),
+        }
+
+    result = run(work)
+    if as_json:
+        emit(result)
+    else:
+        console.print(f"Created {PRESET_LABELS[result['type']]} key [bold]{result['name']}[/]")
+        console.print(f"  {result['key']}")
+        console.print("Copy it now: it will not be shown again.", style="yellow")
+
+
+@keys_app.command("list")
+def keys_list(email: Email, as_json: AsJson = False) -> None:
+    """List an account's keys (display hints only, never the key)."""
+
+    async def work(settings: Settings, db: Database) -> list[dict[str, Any]]:
+        account = await account_by_email(db, email)
+        async with db.read() as session:
+            return [key_json(k) for k in await keys.list_keys(session, account.id)]
+
+    rows = run(work)
+    if as_json:
+        emit({"data": rows})
+        return
+    table = Table("id", "name", "type", "mode", "display", "created", "last used", "status")
+    for row in rows:
+        status = (
+            "revoked"
+            if row["revoked_at"]
+            else ("expires " + row["expires_at"] if row["expires_at"] else "active")
+        )
+        table.add_row(
+            row["id"],
+            row["name"],
+            row["type"],
+            row["mode"],
+            row["display"],
+            row["created_at"],
+            row["last_used_at"] or "never",
+            status,
+        )
+    console.print(table)
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    email: Email,
+    key_id: Annotated[str, typer.Argument(help="The key's id (from keys list).")],
+    as_json: AsJson = False,
+) -> None:
+    """Revoke a key now, for every server process. Irreversible."""
+
+    async def work(settings: Settings, db: Database) -> dict[str, Any]:
+        account = await account_by_email(db, email)
+        async with db.write() as session:
+            key = await keys.revoke_key(session, account_id=account.id, key_id=key_id)
+            return key_json(key)
+
+    result = run(work)
+    if as_json:
+        emit(result)
+    else:
+        console.print(f"Revoked key {result['name']} ({result['id']})")
+
+
+@keys_app.command("roll")
+def keys_roll(
+    email: Email,
+    key_id: Annotated[str, typer.Argument(help="The key to replace.")],
+    grace_hours: Annotated[
+        float, typer.Option("--grace-hours", help="How long the old key keeps working (0-24).")
+    ] = 24.0,
+    as_json: AsJson = False,
+) -> None:
+    """Replace a key with a new one of the same name and scopes; the old one keeps working
+    for the grace period."""
+
+    async def work(settings: Settings, db: Database) -> dict[str, Any]:
+        account = await account_by_email(db, email)
+        async with db.write() as session:
+            issued = await keys.roll_key(
+                session,
+                KeyHasher(settings.key_peppers),
+                account_id=account.id,
+                key_id=key_id,
+                grace_hours=grace_hours,
+                created_by="cli",
+            )
+        record = issued.record
+        return {
+            "id": record.id,
+            "key": issued.secret,
+            "name": record.name,
+            "type": record.type,
+            "scopes": sorted(record.scopes.split()),
+            "mode": record.mode,
+            "replaces": key_id,
+        }
+
+    result = run(work)
+    if as_json:
+        emit(result)
+    else:
+        console.print(f"New key for [bold]{result['name']}[/]:\n  {result['key']}")
+        console.print("Copy it now: it will not be shown again.", style="yellow")
+
+
+# ---------------------------------------------------------------- workspaces
+
+
+@workspaces_app.command("create")
+def workspaces_create(
+    email: Email,
+    name: Annotated[str, typer.Option("--name", help="The workspace's name.")],
+    as_json: AsJson = False,
+) -> None:
+    """Create a workspace."""
+
+    async def work(settings: Settings, db: Database) -> dict[str, Any]:
+        account = await account_by_email(db, email)
+        async with db.write() as session:
+            ws = await workspaces.create_workspace(session, account.id, name)
+            return {"id": ws.id, "name": ws.name, "created_at": iso_z(ws.created_at)}
+
+    result = run(work)
+    if as_json:
+        emit(result)
+    else:
+        console.print(f"Created workspace {result['name']}: {result['id']}")
+
+
+@workspaces_app.command("list")
+def workspaces_list(email: Email, as_json: AsJson = False) -> None:
+    """List an account's workspaces."""
+
+    async def work(settings: Settings, db: Database) -> list[dict[str, Any]]:
+        account = await account_by_email(db, email)
+        async with db.read() as session:
+            return [
+                {"id": w.id, "name": w.name, "created_at": iso_z(w.created_at)}
+                for w in await workspaces.list_workspaces(session, account.id)
+            ]
+
+    rows = run(work)
+    if as_json:
+        emit({"data": rows})
+        return
+    table = Table("id", "name", "created")
+    for row in rows:
+        table.add_row(row["id"], row["name"], row["created_at"])
+    console.print(table)
+
+
+# ---------------------------------------------------------------- credits
+
+
+@credits_app.command("grant")
+def credits_grant(
+    email: Email,
+    amount: Annotated[int, typer.Option("--amount", help="Credits to add (1-1,000,000).")],
+    reason: Annotated[str, typer.Option("--reason", help="Why; shown in the ledger.")],
+    as_json: AsJson = False,
+) -> None:
+    """Add credits to an account (a ledger entry)."""
+    if not 1 <= amount <= 1_000_000:
+        fail("--amount must be between 1 and 1,000,000")
+    if not reason.strip():
+        fail("--reason must not be empty")
+
+    async def work(settings: Settings, db: Database) -> dict[str, Any]:
+        account = await account_by_email(db, email)
+        async with db.write() as session:
+            balance = await credits.grant(session, account.id, amount, reason=reason.strip())
+        return {"account_id": account.id, "granted": amount, "balance": balance}
+
+    result = run(work)
+    if as_json:
+        emit(result)
+    else:
+        console.print(f"Granted {amount} credits; balance {result['balance']}")
+
+
+@credits_app.command("ledger")
+def credits_ledger(
+    email: Email,
+    limit: Annotated[int, typer.Option("--limit", help="Newest entries to show.")] = 50,
+    as_json: AsJson = False,
+) -> None:
+    """The newest ledger entries and the balance."""
+    if not 1 <= limit <= 1000:
+        fail("--limit must be between 1 and 1000")
+
+    async def work(settings: Settings, db: Database) -> dict[str, Any]:
+        account = await account_by_email(db, email)
+        async with db.read() as session:
+            entries = await credits.ledger(session, account.id, limit=limit)
+            balance = await credits.balance(session, account.id)
+        return {
+            "balance": balance,
+            "data": [
+                {
+                    "id": e.id,
+                    "amount": e.amount,
+                    "balance_after": e.balance_after,
+                    "kind": e.kind,
+                    "reason": e.reason,
+                    "reference": e.reference,
+                    "workspace_id": e.workspace_id,
+                    "api_key_id": e.api_key_id,
+                    "created_at": iso_z(e.created_at),
+                }
+                for e in entries
+            ],
+        }
+
+    result = run(work)
+    if as_json:
+        emit(result)
+        return
+    table = Table("time", "amount", "balance", "kind", "reason")
+    for e in result["data"]:
+        table.add_row(
+            e["created_at"], f"{e['amount']:+d}", str(e["balance_after"]), e["kind"], e["reason"]
+        )
+    console.print(table)
+    console.print(f"Balance: {result['balance']} credits")
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,206 @@
+"""Configuration from POWERPOST_* environment variables.
+
+A bad setting stops start-up with one line that names the variable and what it expects
+(`ConfigError`), rather than a traceback or, worse, a silently ignored value.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from powerpost.credits.prices import PriceTable
+
+_RATE_RE = re.compile(r"^\d+\s*/\s*(second|minute|hour|day)$")
+
+
+class ConfigError(Exception):
+    """A one-line, human-readable reason why the configuration cannot be used."""
+
+
+@dataclass(frozen=True)
+class RateLimits:
+    read: str = "300/minute"
+    write: str = "120/minute"
+    generate: str = "30/minute"
+    failed_auth_per_ip: str = "30/minute"
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path
+    database_url: str
+    redis_url: str | None = None
+    # version -> secret; the highest version signs new keys, older ones still verify.
+    key_peppers: Mapping[int, bytes] = field(default_factory=dict)
+    secret_key: bytes = b""
+    allow_signup: bool = True
+    signup_credits: int = 50
+    rate_limits: RateLimits = field(default_factory=RateLimits)
+    prices: PriceTable = field(default_factory=PriceTable)
+    max_json_body_bytes: int = 1_048_576
+    storage_quota_bytes: int = 10 * 1024**3
+    host: str = "127.0.0.1"
+    port: int = 8000
+    log_level: str = "info"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def current_pepper_version(self) -> int:
+        return max(self.key_peppers)
+
+
+def _bool(name: str, raw: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise ConfigError(f"{name} must be true or false, got {raw!r}")
+
+
+def _int(name: str, raw: str, *, minimum: int = 0) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ConfigError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _rate(name: str, raw: str) -> str:
+    if not _RATE_RE.match(raw.strip()):
+        raise ConfigError(f"{name} must look like '300/minute', got {raw!r}")
+    return raw.strip()
+
+
+def _secret_hex(name: str, raw: str) -> bytes:
+    try:
+        value = bytes.fromhex(raw.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be hex-encoded") from None
+    if len(value) < 32:
+        raise ConfigError(f"{name} must be at least 32 bytes (64 hex characters)")
+    return value
+
+
+def _peppers(raw: str) -> dict[int, bytes]:
+    """`POWERPOST_KEY_PEPPERS="2:<hex>,1:<hex>"`: every version stays usable for lookups."""
+    peppers: dict[int, bytes] = {}
+    for part in raw.split(","):
+        version, sep, secret = part.strip().partition(":")
+        if not sep or not version.isdigit():
+            raise ConfigError("POWERPOST_KEY_PEPPERS must look like '2:<hex>,1:<hex>'")
+        peppers[int(version)] = _secret_hex("POWERPOST_KEY_PEPPERS", secret)
+    return peppers
+
+
+def _load_or_create_secret(path: Path) -> bytes:
+    """Generated once into the data dir, so the embedded default needs no setup."""
+    if path.exists():
+        return _secret_hex(str(path), path.read_text())
+    secret = os.urandom(32)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # O_EXCL: two processes starting together must not each write a different pepper.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return _secret_hex(str(path), path.read_text())
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret.hex())
+    return secret
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+    env = os.environ if env is None else env
+
+    def get(name: str) -> str | None:
+        value = env.get(name)
+        return value if value not in (None, "") else None
+
+    data_dir = Path(get("POWERPOST_DATA_DIR") or "./data").resolve()
+    database_url = get("POWERPOST_DATABASE_URL") or f"sqlite+aiosqlite:///{data_dir}/powerpost.db"
+    if database_url.startswith("postgresql://") or database_url.startswith("postgres://"):
+        database_url = "postgresql+asyncpg://" + database_url.split("://", 1)[1]
+    if not database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+        raise ConfigError(
+            "POWERPOST_DATABASE_URL must be a sqlite+aiosqlite:// or postgresql:// URL"
+        )
+    redis_url = get("POWERPOST_REDIS_URL")
+    if redis_url and not redis_url.startswith(("redis://", "rediss://")):
+        raise ConfigError("POWERPOST_REDIS_URL must start with redis:// or rediss://")
+
+    raw_peppers = get("POWERPOST_KEY_PEPPERS")
+    if raw_peppers:
+        peppers = _peppers(raw_peppers)
+    else:
+        peppers = {1: _load_or_create_secret(data_dir / "key_pepper")}
+    raw_secret = get("POWERPOST_SECRET_KEY")
+    secret = (
+        _secret_hex("POWERPOST_SECRET_KEY", raw_secret)
+        if raw_secret
+        else _load_or_create_secret(data_dir / "secret_key")
+    )
+
+    rate_limits = RateLimits(
+        read=_rate("POWERPOST_RATE_LIMIT_READ", get("POWERPOST_RATE_LIMIT_READ") or "300/minute"),
+        write=_rate(
+            "POWERPOST_RATE_LIMIT_WRITE", get("POWERPOST_RATE_LIMIT_WRITE") or "120/minute"
+        ),
+        generate=_rate(
+            "POWERPOST_RATE_LIMIT_GENERATE", get("POWERPOST_RATE_LIMIT_GENERATE") or "30/minute"
+        ),
+        failed_auth_per_ip=_rate(
+            "POWERPOST_RATE_LIMIT_FAILED_AUTH",
+            get("POWERPOST_RATE_LIMIT_FAILED_AUTH") or "30/minute",
+        ),
+    )
+
+    prices = PriceTable()
+    raw_prices = get("POWERPOST_PRICES")
+    if raw_prices:
+        try:
+            overrides = json.loads(raw_prices)
+        except json.JSONDecodeError:
+            raise ConfigError("POWERPOST_PRICES must be a JSON object") from None
+        try:
+            prices = prices.with_overrides(overrides)
+        except ValueError as exc:
+            raise ConfigError(f"POWERPOST_PRICES: {exc}") from None
+    if (metering := get("POWERPOST_METERING")) is not None and not _bool(
+        "POWERPOST_METERING", metering
+    ):
+        prices = prices.free()
+
+    port_raw = get("POWERPOST_PORT")
+    port = _int("POWERPOST_PORT", port_raw, minimum=1) if port_raw else 8000
+    if port > 65535:
+        raise ConfigError(f"POWERPOST_PORT must be at most 65535, got {port}")
+    signup = get("POWERPOST_ALLOW_SIGNUP")
+    quota = get("POWERPOST_STORAGE_QUOTA_BYTES")
+    signup_credits = get("POWERPOST_SIGNUP_CREDITS")
+    return Settings(
+        data_dir=data_dir,
+        database_url=database_url,
+        redis_url=redis_url,
+        key_peppers=peppers,
+        secret_key=secret,
+        allow_signup=_bool("POWERPOST_ALLOW_SIGNUP", signup) if signup else True,
+        signup_credits=(_int("POWERPOST_SIGNUP_CREDITS", signup_credits) if signup_credits else 50),
+        rate_limits=rate_limits,
+        prices=prices,
+        storage_quota_bytes=(
+            _int("POWERPOST_STORAGE_QUOTA_BYTES", quota, minimum=1) if quota else 10 * 1024**3
+        ),
+        host=get("POWERPOST_HOST") or "127.0.0.1",
+        port=port,
+        log_level=(get("POWERPOST_LOG_LEVEL") or "info").lower(),
+    )

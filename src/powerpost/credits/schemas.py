@@ -1,0 +1,7 @@
+from __future__ import annotations
+
+from pydantic import BaseModel
+
+
+class CreditBalance(BaseModel):
+    balance: int

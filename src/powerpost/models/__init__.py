@@ -1,0 +1,17 @@
+"""One SQLAlchemy model per file; importing this package registers them all on Base."""
+
+from powerpost.models.account import Account
+from powerpost.models.api_key import ApiKey
+from powerpost.models.api_request import ApiKeyDailyUsage, ApiRequest
+from powerpost.models.credit import CreditHold, CreditLedgerEntry
+from powerpost.models.workspace import Workspace
+
+__all__ = [
+    "Account",
+    "ApiKey",
+    "ApiKeyDailyUsage",
+    "ApiRequest",
+    "CreditHold",
+    "CreditLedgerEntry",
+    "Workspace",
+]

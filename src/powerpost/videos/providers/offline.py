@@ -123,11 +123,14 @@ class OfflineVideoProvider:
             fade_out = max(duration - 1.0, 0.0)
             graph.append(
                 "[1:a][2:a][3:a]amix=inputs=3,volume=0.5,lowpass=f=1800,"
-                f"afade=t=in:st=0:d=0.6,afade=t=out:st={fade_out}:d=1[a]"
+                # amix can end a few AAC frames early: pad with silence, -t cuts it exact
+                f"afade=t=in:st=0:d=0.6,afade=t=out:st={fade_out}:d=1,apad[a]"
             )
         args += ["-filter_complex", ";".join(graph), "-map", "[v]"]
         args += ["-c:v", "libx264", "-preset", self.preset, "-crf", "22", "-pix_fmt", "yuv420p"]
-        args += ["-frames:v", str(frames), "-r", str(self.fps)]
+        # zoompan emits exactly `frames` frames; -frames:v would also stop the muxer before
+        # the last AAC packets and leave the audio ~50 ms short
+        args += ["-r", str(self.fps)]
         if request.has_audio:
             args += ["-map", "[a]", "-c:a", "aac", "-b:a", "128k", "-ar", "48000"]
         else:

@@ -79,3 +79,14 @@ def factory(app: FastAPI) -> Factory:
 def worker_id() -> str:
     # pytest-xdist provides this fixture; without xdist we are the "master".
     return os.environ.get("PYTEST_XDIST_WORKER", "master")
+
+
+@pytest.fixture
+async def probe_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    """A client whose app also has the test-only probe routes (tests/fixtures/probe.py)."""
+    from tests.fixtures.probe import router
+
+    app.include_router(router, prefix="/api/v1")
+    transport = httpx.ASGITransport(app=app, client=("203.0.113.8", 5555))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as c:
+        yield c

@@ -47,6 +47,11 @@ class Settings:
     host: str = "127.0.0.1"
     port: int = 8000
     log_level: str = "info"
+    # A directory path, file:///dir, or s3://bucket/prefix?endpoint_url=…&region=… (media).
+    # None means "<data_dir>/media".
+    storage_url: str | None = None
+    # Prefix of absolute media URLs; None means http://{host}:{port}.
+    public_base_url: str | None = None
 
     @property
     def is_sqlite(self) -> bool:
@@ -203,4 +208,25 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         host=get("POWERPOST_HOST") or "127.0.0.1",
         port=port,
         log_level=(get("POWERPOST_LOG_LEVEL") or "info").lower(),
+        storage_url=_storage_url(get("POWERPOST_STORAGE_URL"), data_dir),
+        public_base_url=_public_base_url(get("POWERPOST_PUBLIC_BASE_URL")),
     )
+
+
+def _storage_url(raw: str | None, data_dir: Path) -> str:
+    if raw is None:
+        return str(data_dir / "media")
+    scheme = raw.split("://", 1)[0].lower() if "://" in raw else ""
+    if scheme not in ("", "file", "s3"):
+        raise ConfigError("POWERPOST_STORAGE_URL must be a directory, file:///dir or s3://bucket/…")
+    if scheme == "s3" and not raw[len("s3://") :].split("/", 1)[0].split("?", 1)[0]:
+        raise ConfigError("POWERPOST_STORAGE_URL names no bucket (s3://bucket/prefix)")
+    return raw
+
+
+def _public_base_url(raw: str | None) -> str | None:
+    if raw is None:
+        return None
+    if not raw.startswith(("http://", "https://")) or "?" in raw or "#" in raw:
+        raise ConfigError("POWERPOST_PUBLIC_BASE_URL must be an http(s):// URL without a query")
+    return raw.rstrip("/")

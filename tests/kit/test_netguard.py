@@ -8,10 +8,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import ipaddress
 import socket
+import ssl
 import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 import pytest
@@ -40,8 +43,8 @@ class LoopbackServer:
         self.port = 0
         self._server: asyncio.Server | None = None
 
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+    async def start(self, tls: ssl.SSLContext | None = None) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0, ssl=tls)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -414,3 +417,62 @@ def test_guarded_transport_refuses_proxy_and_unix_socket() -> None:
     assert isinstance(
         guarded_transport(HTTPS_ONLY, proxy=None, retries=1), httpx.AsyncBaseTransport
     )
+
+
+def _self_signed_certificate(directory: Path, name: str) -> tuple[Path, Path]:
+    x509 = pytest.importorskip("cryptography.x509")
+    hashes = pytest.importorskip("cryptography.hazmat.primitives.hashes")
+    serialization = pytest.importorskip("cryptography.hazmat.primitives.serialization")
+    ec = pytest.importorskip("cryptography.hazmat.primitives.asymmetric.ec")
+    key = ec.generate_private_key(ec.SECP256R1())
+    subject = x509.Name([x509.NameAttribute(x509.oid.NameOID.COMMON_NAME, name)])
+    now = dt.datetime.now(dt.UTC)
+    certificate = (
+        x509.CertificateBuilder()
+        .subject_name(subject)
+        .issuer_name(subject)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "cert.pem", directory / "key.pem"
+    cert_path.write_bytes(certificate.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+async def test_tls_verifies_the_host_name_over_the_checked_address(tmp_path: Path) -> None:
+    # The socket goes to the IP literal, yet TLS must still send SNI for and verify the
+    # certificate against the URL's host name.
+    cert_path, key_path = _self_signed_certificate(tmp_path, "news.example")
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_context.load_cert_chain(cert_path, key_path)
+    sni_seen: list[str | None] = []
+    server_context.sni_callback = lambda _sock, name, _ctx: sni_seen.append(name)
+    tls_server = LoopbackServer()
+    await tls_server.start(tls=server_context)
+    try:
+        resolver = FakeResolver({"news.example": [["127.0.0.1"]], "other.example": [["127.0.0.1"]]})
+        transport = guarded_transport(
+            LOCAL_DEV, resolver, verify=ssl.create_default_context(cafile=cert_path)
+        )
+        async with httpx.AsyncClient(transport=transport) as client:
+            response = await client.get(f"https://news.example:{tls_server.port}/secure")
+            assert response.text == "leaked"
+            with pytest.raises(httpx.ConnectError, match="certificate verify failed"):
+                await client.get(f"https://other.example:{tls_server.port}/secure")
+    finally:
+        await tls_server.stop()
+    assert sni_seen == ["news.example", "other.example"]
+    assert tls_server.requests[0]["host"] == f"news.example:{tls_server.port}"
+    assert len(tls_server.requests) == 1

@@ -10,13 +10,14 @@ body with 400 before an unauthenticated caller got 401.)
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from fastapi import Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
+from starlette.routing import BaseRoute
 
 
 @dataclass(frozen=True)
@@ -61,6 +62,25 @@ class ApiRoute(APIRoute):
                 request.app.state.authorizer
             )
             await authorize(request, requirement)
+            if not request.headers.get("content-type", "").startswith("multipart/"):
+                # Read JSON bodies here so a size-cap breach surfaces as our 413; FastAPI's
+                # own body reader would turn it into a generic 400. Multipart uploads are
+                # streamed by their route instead.
+                await request.body()
             return await handler(request)
 
         return authorized_handler
+
+
+def iter_api_routes(routes: Iterable[BaseRoute], prefix: str = "") -> Iterator[tuple[str, APIRoute]]:
+    """(full path, route) for every FastAPI route, looking inside included routers.
+
+    FastAPI keeps included routers as nested groups rather than flattening their routes.
+    """
+    for route in routes:
+        original = getattr(route, "original_router", None)
+        if original is not None:
+            context = route.include_context  # type: ignore[attr-defined]
+            yield from iter_api_routes(original.routes, prefix + context.prefix)
+        elif isinstance(route, APIRoute):
+            yield prefix + route.path, route

@@ -72,6 +72,10 @@ class FetchFailed(Exception):
         self.reason = reason
         super().__init__(f"could not fetch {_shown(url)}: {reason}")
 
+    def __reduce__(self) -> tuple[type[FetchFailed], tuple[str, str]]:
+        # Job runners may pickle exceptions; rebuild from both fields, not the message.
+        return (type(self), (self.url, self.reason))
+
 
 def _shown(value: str, limit: int = 200) -> str:
     cleaned = "".join(
@@ -129,8 +133,10 @@ async def fetch_page(
                 max_redirects=max_redirects,
                 max_chars=max_chars,
             )
-    except (TimeoutError, httpx.TimeoutException):
+    except TimeoutError:
         raise FetchFailed(url, f"timed out after {timeout:g} s") from None
+    except httpx.TimeoutException:
+        raise FetchFailed(url, "timed out waiting for the server") from None
     except UnsafeURL as exc:
         # Raised by the guarded transport at connect time (e.g. DNS answered an
         # internal address).
@@ -157,7 +163,12 @@ async def _fetch(
             "GET", target, headers={"Accept": _ACCEPT, "Accept-Encoding": "gzip"}
         )
         cookies.set_cookie_header(request)
-        response = await client.send(request, stream=True, follow_redirects=False)
+        try:
+            response = await client.send(request, stream=True, follow_redirects=False)
+        except httpx.InvalidURL:
+            # httpx prepares the next request from a Location even when not following
+            # it, and a Location it cannot parse (e.g. "javascript:...") fails there.
+            raise FetchFailed(url, "redirect to an invalid URL") from None
         try:
             cookies.extract_cookies(response)
             status = response.status_code
@@ -366,6 +377,8 @@ _PARAGRAPH_TAGS = frozenset(
 )
 _LINE_TAGS = frozenset({"br", "div", "li", "tr", "dt", "dd", "figcaption", "summary", "caption"})
 _FOCUS_TAGS = frozenset({"article", "main"})
+_BREAKS = ("\n", "\n\n")
+_WHITESPACE = re.compile(r"\s+")
 _DISPLAY_NONE = re.compile(r"display\s*:\s*none", re.IGNORECASE)
 
 
@@ -385,6 +398,10 @@ class _ReadableTextParser(HTMLParser):
         self._h1_target: list[str] | None = None
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if self._in_title:
+            # A real <title> holds only text; a tag here means it was never closed.
+            self._in_title = False
+            self._title_done = True
         if tag == "meta":
             self._read_meta(attrs)
             return
@@ -415,7 +432,10 @@ class _ReadableTextParser(HTMLParser):
                 while self._skip_stack.pop() != tag:
                     pass
                 if not self._skip_stack:
-                    self._emit(" " if tag in _INLINE_SKIPPED else "\n")
+                    if tag in _INLINE_SKIPPED:
+                        self._emit(" ")
+                    else:
+                        self._emit_break(1)
             return
         if tag == "title" and self._in_title:
             self._in_title = False
@@ -435,24 +455,38 @@ class _ReadableTextParser(HTMLParser):
             return
         if self._h1_target is not None:
             self._h1_target.append(data)
-        self._emit(data)
+        self._emit(_WHITESPACE.sub(" ", data))
 
     def _emit(self, text: str) -> None:
         self.all_parts.append(text)
         if self._focus_depth:
             self.focus_parts.append(text)
 
+    def _emit_break(self, newlines: int) -> None:
+        for parts in (self.all_parts, self.focus_parts) if self._focus_depth else (self.all_parts,):
+            _append_break(parts, newlines)
+
     def _block_break(self, tag: str) -> None:
         if tag in _PARAGRAPH_TAGS:
-            self._emit("\n\n")
+            self._emit_break(2)
         elif tag in _LINE_TAGS:
-            self._emit("\n")
+            self._emit_break(1)
 
     def _read_meta(self, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value or "" for name, value in attrs}
         key = (values.get("property") or values.get("name") or "").strip().lower()
         if key == "og:title" and not self.og_title:
             self.og_title = _one_line(values.get("content", ""))
+
+
+def _append_break(parts: list[str], newlines: int) -> None:
+    # Whitespace before a break is meaningless, and adjacent breaks (</p><div>) merge
+    # into the larger one instead of adding up.
+    while parts and parts[-1].isspace() and "\n" not in parts[-1]:
+        parts.pop()
+    if parts and parts[-1] in _BREAKS:
+        newlines = max(newlines, len(parts.pop()))
+    parts.append(_BREAKS[newlines - 1])
 
 
 def _is_hidden(attrs: list[tuple[str, str | None]]) -> bool:

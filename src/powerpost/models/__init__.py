@@ -4,6 +4,8 @@ from powerpost.models.account import Account
 from powerpost.models.api_key import ApiKey
 from powerpost.models.api_request import ApiKeyDailyUsage, ApiRequest
 from powerpost.models.credit import CreditHold, CreditLedgerEntry
+from powerpost.models.dashboard_session import DashboardSession
+from powerpost.models.media import Media
 from powerpost.models.workspace import Workspace
 
 __all__ = [
@@ -13,5 +15,7 @@ __all__ = [
     "ApiRequest",
     "CreditHold",
     "CreditLedgerEntry",
+    "DashboardSession",
+    "Media",
     "Workspace",
 ]

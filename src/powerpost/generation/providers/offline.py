@@ -12,7 +12,6 @@ import hashlib
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import PurePath
@@ -34,7 +33,12 @@ _T = TypeVar("_T")
 # ---------------------------------------------------------------------------------------
 # Vocabulary
 
-_STOP_WORDS = frozenset(
+
+def _wordset(words: str) -> frozenset[str]:
+    return frozenset(words.split())
+
+
+_STOP_WORDS = _wordset(
     """
     a about above across after afterwards again against all almost alone along already also
     although always am among amongst an and another any anyhow anyone anything anyway anywhere
@@ -59,6 +63,7 @@ _STOP_WORDS = frozenset(
     way ways thing things lot lots people person everyone someone anyone really actually
     want wants need needs know knows think thinks find found look looks looking take takes
     come comes came put puts tell tells told read click visit link bio post posts caption
+    announcing introducing promoting celebrating sharing showcasing explaining launching
     captions write create generate draft compose mention highlight include emphasize
     emphasise instagram tiktok twitter tweet facebook linkedin youtube social media reel reels
     story stories short shorts hashtag hashtags emoji emojis video videos photo photos image
@@ -66,17 +71,18 @@ _STOP_WORDS = frozenset(
     fun funny short long brief quick playful professional friendly bold informative casual
     good great best better big small large high low first second third also via around
     according percent including include includes included based several various different
-    """.split()
+    """
 )
 
 # A file name's words that say nothing about its subject.
-_FILE_NOISE = frozenset(
+_FILE_NOISE = _wordset(
     """
     img image images photo photos pic pics picture dsc dscn dcim pxl vid video mov mp4 jpg
     jpeg png webp webm heic final finale edit edited copy export exported draft new old
     untitled screenshot screen shot scaled resized hd uhd raw web lowres highres thumb
     thumbnail crop cropped fin rev ver version small large medium original orig file
-    """.split()
+    clip clips movie footage reel reels story stories
+    """
 )
 
 _LEADING_CONNECTORS = re.compile(
@@ -105,14 +111,12 @@ _JUNK_MARKERS = (
     "http",
     "www.",
 )
-_PRONOUN_START = frozenset(
-    "it this that these those they he she his her its their them such".split()
-)
-_ABBREVIATIONS = frozenset(
+_PRONOUN_START = _wordset("it this that these those they he she his her its their them such")
+_ABBREVIATIONS = _wordset(
     """
     mr mrs ms dr prof sr jr st vs etc e.g i.e inc ltd co corp no fig approx dept est
     u.s u.k jan feb mar apr jun jul aug sep sept oct nov dec mt ft
-    """.split()
+    """
 )
 
 _NAMED_COLOURS: tuple[tuple[str, tuple[int, int, int]], ...] = (
@@ -172,80 +176,55 @@ _EMOJI_RANGES: tuple[tuple[int, int], ...] = (
     (0x24C2, 0x24C2),
 )
 
+# topic words that earn a themed emoji before the tone's generic ones
 _THEME_EMOJI: dict[str, str] = {
-    "coffee": "☕",
-    "espresso": "☕",
-    "tea": "🍵",
-    "launch": "🚀",
-    "launching": "🚀",
-    "startup": "🚀",
-    "summer": "☀️",
-    "sun": "☀️",
-    "beach": "🏖️",
-    "winter": "❄️",
-    "snow": "❄️",
-    "spring": "🌸",
-    "flower": "🌸",
-    "flowers": "🌸",
-    "autumn": "🍂",
-    "fall": "🍂",
-    "travel": "✈️",
-    "trip": "✈️",
-    "flight": "✈️",
-    "food": "🍽️",
-    "recipe": "🍳",
-    "pizza": "🍕",
-    "cake": "🍰",
-    "music": "🎵",
-    "concert": "🎶",
-    "fitness": "💪",
-    "workout": "💪",
-    "gym": "💪",
-    "running": "🏃",
-    "sale": "🏷️",
-    "discount": "🏷️",
-    "deal": "🏷️",
-    "book": "📚",
-    "books": "📚",
-    "reading": "📚",
-    "learning": "📚",
-    "data": "📊",
-    "growth": "📈",
-    "ai": "🤖",
-    "robot": "🤖",
-    "tech": "💻",
-    "software": "💻",
-    "code": "💻",
-    "nature": "🌿",
-    "plant": "🌱",
-    "plants": "🌱",
-    "garden": "🌱",
-    "sustainability": "🌍",
-    "climate": "🌍",
-    "ocean": "🌊",
-    "dog": "🐶",
-    "cat": "🐱",
-    "pet": "🐾",
-    "party": "🎉",
-    "birthday": "🎂",
-    "anniversary": "🎉",
-    "event": "📅",
-    "webinar": "📅",
-    "wine": "🍷",
-    "beer": "🍺",
-    "camera": "📸",
-    "photography": "📸",
-    "art": "🎨",
-    "design": "🎨",
-    "money": "💰",
-    "finance": "💰",
-    "health": "🩺",
-    "team": "🤝",
-    "partnership": "🤝",
-    "home": "🏡",
-    "car": "🚗",
-    "game": "🎮",
-    "gaming": "🎮",
+    word: symbol
+    for symbol, words in (
+        ("☕", "coffee espresso"),
+        ("🍵", "tea"),
+        ("🚀", "launch launching startup"),
+        ("☀️", "summer sun"),
+        ("🏖️", "beach"),
+        ("❄️", "winter snow"),
+        ("🌸", "spring flower flowers"),
+        ("🍂", "autumn fall"),
+        ("✈️", "travel trip flight"),
+        ("🍽️", "food"),
+        ("🍳", "recipe"),
+        ("🍕", "pizza"),
+        ("🍰", "cake"),
+        ("🎵", "music"),
+        ("🎶", "concert"),
+        ("💪", "fitness workout gym"),
+        ("🏃", "running"),
+        ("🏷️", "sale discount deal"),
+        ("📚", "book books reading learning"),
+        ("📊", "data"),
+        ("📈", "growth"),
+        ("🤖", "ai robot"),
+        ("💻", "tech software code"),
+        ("🌿", "nature"),
+        ("🌱", "plant plants garden"),
+        ("🌍", "sustainability climate"),
+        ("🌊", "ocean"),
+        ("🐶", "dog"),
+        ("🐱", "cat"),
+        ("🐾", "pet"),
+        ("🎉", "party anniversary"),
+        ("🎂", "birthday"),
+        ("📅", "event webinar"),
+        ("🍷", "wine"),
+        ("🍺", "beer"),
+        ("📸", "camera photography"),
+        ("🎨", "art design"),
+        ("💰", "money finance"),
+        ("🩺", "health"),
+        ("🤝", "team partnership"),
+        ("🏡", "home"),
+        ("🚗", "car"),
+        ("🎮", "game gaming"),
+    )
+    for word in words.split()
 }
 
 
@@ -254,6 +233,7 @@ class _Tone:
     hooks: dict[str, tuple[str, ...]]  # intent -> templates; {t} topic, {T} capitalised
     emoji: tuple[str, ...]
     questions: tuple[str, ...]  # {k}: the focus phrase
+    open_question: str  # when the material has no clear focus
     points_label: str
     title_suffixes: tuple[str, ...]
     cta: dict[str, str]  # platform -> default call to action
@@ -276,11 +256,12 @@ _TONES: dict[str, _Tone] = {
             "event": ("Save the date: {t}.", "Coming up: {t}."),
             "tips": ("What to know about {t}.", "A few notes on {t}."),
         },
-        emoji=("✨", "👉", "📌"),
+        emoji=("✨", "📌", "👀"),
         questions=(
             "What do you think about {k}? Let us know in the comments.",
             "Where do you stand on {k}? Tell us below.",
         ),
+        open_question="What do you think? Let us know in the comments.",
         points_label="Key facts",
         title_suffixes=("", ": A Closer Look"),
         cta={},
@@ -302,6 +283,7 @@ _TONES: dict[str, _Tone] = {
             "How is your team approaching {k}? I'd value your perspective in the comments.",
             "What has your experience been with {k}? Share your perspective below.",
         ),
+        open_question="What's your perspective? I'd value your thoughts in the comments.",
         points_label="Key takeaways",
         title_suffixes=(": Key Insights", ": What It Means for You"),
         cta={"instagram": "Save this post for reference and share it with your team."},
@@ -314,7 +296,7 @@ _TONES: dict[str, _Tone] = {
                 "Guess what's on our minds? {T}!",
             ),
             "announce": ("Drumroll, please... say hello to {t}!", "Surprise! {T} is here!"),
-            "sale": ("Treat yourself: {t}!", "Your wallet called. It's about {t}!"),
+            "sale": ("Treat yourself: {t}!", "Good news for your wallet: {t}!"),
             "event": ("Clear your calendar: {t}!", "Psst, you're invited: {t}!"),
             "tips": ("Your cheat sheet for {t}!", "Little secrets about {t}, coming right up!"),
         },
@@ -323,6 +305,7 @@ _TONES: dict[str, _Tone] = {
             "Be honest: where do you stand on {k}? Drop it in the comments!",
             "Team {k} or not? Tell us in the comments!",
         ),
+        open_question="Thoughts? Drop them in the comments!",
         points_label="The good stuff",
         title_suffixes=(" (You'll Love This)", ": The Fun Version"),
         cta={
@@ -344,6 +327,7 @@ _TONES: dict[str, _Tone] = {
             "Agree or disagree? Tell us what you think about {k} below.",
             "What's your honest take on {k}? Say it in the comments.",
         ),
+        open_question="Agree or disagree? Tell us below.",
         points_label="What matters",
         title_suffixes=(": The Real Story", ": No Fluff"),
         cta={
@@ -369,6 +353,7 @@ _TONES: dict[str, _Tone] = {
             "What's your take on {k}? Tell us in the comments!",
             "Have you got a favourite thing about {k}? We'd love to hear it below.",
         ),
+        open_question="What do you think? Tell us in the comments!",
         points_label="A few things we love",
         title_suffixes=("", ": Everything You'll Want to Know"),
         cta={"tiktok": "Follow along for more!"},
@@ -390,6 +375,7 @@ _TONES: dict[str, _Tone] = {
             "What questions do you have about {k}? Ask away in the comments.",
             "What would you add about {k}? Share it below.",
         ),
+        open_question="Questions? Ask away in the comments.",
         points_label="Key facts",
         title_suffixes=(": What You Need to Know", ": Explained"),
         cta={"instagram": "Save this for later so you have it handy."},
@@ -397,38 +383,16 @@ _TONES: dict[str, _Tone] = {
 }
 
 _TONE_SYNONYMS: dict[str, str] = {
-    "neutral": "neutral",
-    "balanced": "neutral",
-    "professional": "professional",
-    "formal": "professional",
-    "corporate": "professional",
-    "authoritative": "professional",
-    "expert": "professional",
-    "business": "professional",
-    "playful": "playful",
-    "fun": "playful",
-    "funny": "playful",
-    "witty": "playful",
-    "humorous": "playful",
-    "cheeky": "playful",
-    "quirky": "playful",
-    "bold": "bold",
-    "confident": "bold",
-    "energetic": "bold",
-    "provocative": "bold",
-    "edgy": "bold",
-    "urgent": "bold",
-    "friendly": "friendly",
-    "warm": "friendly",
-    "casual": "friendly",
-    "conversational": "friendly",
-    "approachable": "friendly",
-    "upbeat": "friendly",
-    "informative": "informative",
-    "educational": "informative",
-    "explanatory": "informative",
-    "informational": "informative",
-    "helpful": "informative",
+    word: tone
+    for tone, words in (
+        ("neutral", "neutral balanced"),
+        ("professional", "professional formal corporate authoritative expert business"),
+        ("playful", "playful fun funny witty humorous cheeky quirky"),
+        ("bold", "bold confident energetic provocative edgy urgent"),
+        ("friendly", "friendly warm casual conversational approachable upbeat"),
+        ("informative", "informative educational explanatory informational helpful"),
+    )
+    for word in words.split()
 }
 
 _PLATFORM_TONE = {
@@ -491,6 +455,7 @@ def _is_emoji(ch: str) -> bool:
 def _strip_emoji(text: str) -> str:
     cleaned = "".join(ch for ch in text if not _is_emoji(ch))
     lines = [re.sub(r"[ \t]{2,}", " ", line).strip() for line in cleaned.split("\n")]
+    lines = [re.sub(r"\s+([.,!?;:])(?=\s|$)", r"\1", line) for line in lines]
     return "\n".join(lines)
 
 
@@ -542,6 +507,17 @@ def _is_content(word: str) -> bool:
 
 def _content_keys(text: str) -> list[str]:
     return [_norm_key(w) for w in _words(text) if _is_content(w)]
+
+
+def _stem(key: str) -> str:
+    # enough folding for matching "beans" to "bean"; real stemming would need a library
+    if len(key) > 4 and key.endswith("s") and not key.endswith(("ss", "us", "is")):
+        return key[:-1]
+    return key
+
+
+def _stems(text: str) -> list[str]:
+    return [_stem(k) for k in _content_keys(text)]
 
 
 def _split_sentences(text: str) -> list[str]:
@@ -620,7 +596,7 @@ def _words_to_title(text: str) -> str:
         elif i > 0 and word.lower() in small:
             out.append(word.lower())
         else:
-            out.append(_cap(word))
+            out.append("-".join(_cap(part) for part in word.split("-")))
     return " ".join(out)
 
 
@@ -652,6 +628,7 @@ class _Keyword:
     display: str  # surface form for prose
     tag: str  # "#Form"
     score: float
+    spread: int = 1  # in how many pieces of material (prompt, titles, facts) it occurs
 
 
 @dataclass(frozen=True)
@@ -686,10 +663,15 @@ class _MediaFacts:
         noun = "video" if self.kind == "video" else "photo"
         adjectives = [a for a in (self.duration_adjective, self.orientation) if a]
         if self.count > 1:
-            return " ".join([str(self.count), *adjectives, noun + "s"])
+            count = _NUMBER_WORDS.get(self.count, str(self.count))
+            return " ".join([count, *adjectives, noun + "s"])
         first = adjectives[0] if adjectives else noun
         article = "an" if _starts_with_vowel_sound(first) else "a"
         return " ".join([article, *adjectives, noun])
+
+
+_NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
+_NUMBER_WORDS |= {9: "nine", 10: "ten"}
 
 
 def _starts_with_vowel_sound(word: str) -> bool:
@@ -710,7 +692,7 @@ class _Material:
     facts: list[str]
     media: _MediaFacts | None
     keywords: list[_Keyword]
-    focus: str
+    focus: str | None
     cta: str | None
     cta_embedded: bool
     signoff: str | None
@@ -822,18 +804,19 @@ _POINT_INSTRUCTION = re.compile(
     r"(?P<that>that\s+)?(?P<rest>.+)$",
     re.IGNORECASE,
 )
-_VERB_HINTS = frozenset(
+_VERB_HINTS = _wordset(
     """
-    is are was were will can could has have had do does did am be been being 's 're 've
-    get gets got make makes bring brings open opens opened launch launches launched arrive
-    arrives return returns help helps let lets need needs love loves want wants offer offers
-    """.split()
+    is are was were will would can could should shall has have had do does did am be been
+    being 's 're 've 'll we i you they he she it there here
+    """
 )
 _INTENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
-        "sale",
+        "announce",
         re.compile(
-            r"\b(?:sale|discount|% off|percent off|deal|deals|promo|coupon|offer)\b", re.I
+            r"\b(?:launch\w*|introduc\w*|announc\w*|unveil\w*|releas\w*|now available|"
+            r"coming soon|opening|debut\w*)\b",
+            re.I,
         ),
     ),
     (
@@ -843,12 +826,8 @@ _INTENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     (
-        "announce",
-        re.compile(
-            r"\b(?:launch\w*|introduc\w*|announc\w*|unveil\w*|releas\w*|now available|"
-            r"coming soon|opening|debut\w*)\b",
-            re.I,
-        ),
+        "sale",
+        re.compile(r"\b(?:sale|discount|% off|percent off|deal|deals|promo|coupon|offer)\b", re.I),
     ),
     (
         "tips",
@@ -865,9 +844,16 @@ class _Prompt:
 
 
 def _looks_like_statement(text: str) -> bool:
+    """A clause rather than a noun phrase: it has a subject pronoun or an auxiliary verb."""
     if text.endswith(("!", "?")):
         return True
-    return any(_norm_key(w) in _VERB_HINTS or w.lower().endswith("'s") for w in _words(text))
+    for word in _words(text):
+        low = word.lower().replace("’", "'")
+        if low in _VERB_HINTS or low.endswith(("'re", "'ve", "'ll", "'m")):
+            return True
+        if low.endswith("'s") and low[:-2] in {"it", "that", "there", "here", "what", "who"}:
+            return True
+    return False
 
 
 def _lowercase_common_start(text: str) -> str:
@@ -925,6 +911,9 @@ def _parse_prompt(prompt: str) -> _Prompt:
             parsed.topic = _lowercase_common_start(_strip_end(sentence))
             continue
         parsed.statements.append(_end_sentence(_cap(sentence)))
+    if not parsed.topic and not parsed.statements and text:
+        # everything read as instructions: the prompt itself is still the best material
+        parsed.statements.append(_end_sentence(_cap(text)))
     return parsed
 
 
@@ -946,7 +935,7 @@ def _clean_source_sentence(sentence: str) -> str | None:
     stripped = _LEADING_CONNECTORS.sub("", sentence)
     if stripped != sentence:
         sentence = _cap(stripped)
-    if not sentence or not (sentence[0].isupper() or sentence[0].isdigit() or sentence[0] in "\"“"):
+    if not sentence or not (sentence[0].isupper() or sentence[0].isdigit() or sentence[0] in '"“'):
         return None
     if not re.search(r"[.!?][\"'”’)]?$", sentence):
         return None
@@ -985,14 +974,15 @@ def _select_facts(
     frequency: dict[str, int] = {}
     for source in sources:
         sentences: list[tuple[int, str, list[str]]] = []
-        for position, raw in enumerate(_split_sentences(source.text[:char_cap])):
+        for raw in _split_sentences(source.text[:char_cap]):
             cleaned = _clean_source_sentence(raw)
             if cleaned is None:
                 continue
-            keys = _content_keys(cleaned)
+            keys = _stems(cleaned)
             if len(set(keys)) < 3:
                 continue
-            sentences.append((position, cleaned, keys))
+            # position counts kept sentences only, so navigation junk does not push facts down
+            sentences.append((len(sentences), cleaned, keys))
             for key in set(keys):
                 frequency[key] = frequency.get(key, 0) + 1
         docs.append(sentences)
@@ -1036,10 +1026,10 @@ def _select_facts(
             continue
         if any(_jaccard(candidate.keys, other) >= 0.6 for other in seen):
             continue
-        text = _shorten_sentence(candidate.text, max_words)
-        if text is None:
+        short = _shorten_sentence(candidate.text, max_words)
+        if short is None:
             continue
-        chosen.append(_Candidate(text, candidate.keys, candidate.doc, candidate.position, 0))
+        chosen.append(_Candidate(short, candidate.keys, candidate.doc, candidate.position, 0))
         taken[candidate.doc] = taken.get(candidate.doc, 0) + 1
         seen.append(candidate.keys)
     return [c.text for c in chosen]
@@ -1052,20 +1042,37 @@ def _jaccard(a: frozenset[str], b: frozenset[str]) -> float:
 
 
 def _extract_keywords(segments: Sequence[tuple[str, float]]) -> list[_Keyword]:
-    """Significant words and two-word phrases, weighted by where they appear."""
+    """Significant words and phrases of two or three words, weighted by where they appear.
+
+    A phrase must recur, or stand alone as a whole run of content words in a weighty
+    segment (prompt, title, file name): "cold brew" in "our cold brew is back"; a two-word
+    phrase that mostly occurs inside an accepted three-word one ("brew coffee" in
+    "cold brew coffee") is a fragment and is dropped in its favour.
+    """
     scores: dict[str, float] = {}
     order: dict[str, int] = {}
     surfaces: dict[str, dict[str, int]] = {}
     strong: dict[str, bool] = {}
+    counts: dict[str, int] = {}
+    seen_in: dict[str, set[int]] = {}
 
-    def add(key: str, surface: str, weight: float, counts_as_strong: bool) -> None:
+    def add(words: Sequence[str], weight: float, segment: int, whole: bool = False) -> None:
+        key = " ".join(_norm_key(w) for w in words)
+        surface = " ".join(words)
         scores[key] = scores.get(key, 0.0) + weight
         order.setdefault(key, len(order))
         forms = surfaces.setdefault(key, {})
         forms[surface] = forms.get(surface, 0) + 1
-        strong[key] = strong.get(key, False) or counts_as_strong
+        strong[key] = strong.get(key, False) or (whole and weight >= 2)
+        counts[key] = counts.get(key, 0) + 1
+        seen_in.setdefault(key, set()).add(segment)
 
-    for text, weight in segments:
+    def flush(run: list[str], weight: float, segment: int) -> None:
+        for size in (2, 3):
+            for start in range(len(run) - size + 1):
+                add(run[start : start + size], weight, segment, whole=size == len(run))
+
+    for segment, (text, weight) in enumerate(segments):
         for sentence in _split_sentences(text) or [text]:
             sentence_start = True
             for chunk in _CHUNK_SPLIT_RE.split(sentence):
@@ -1076,40 +1083,49 @@ def _extract_keywords(segments: Sequence[tuple[str, float]]) -> list[_Keyword]:
                         surface = surface[:-2]
                     if _is_content(word):
                         # a capital at the start of a sentence says nothing about the word
-                        shown = surface if not sentence_start or surface.isupper() else surface.lower()
+                        keep_case = not sentence_start or surface.isupper()
+                        shown = surface if keep_case else surface.lower()
                         run.append(shown)
-                        add(_norm_key(word), shown, weight, weight >= 2)
+                        add([shown], weight, segment)
                     else:
-                        _add_bigrams(run, weight, add)
+                        flush(run, weight, segment)
                         run = []
                     sentence_start = False
-                _add_bigrams(run, weight, add)
+                flush(run, weight, segment)
 
     # fold a plural into its singular when both occur
     for key in sorted(scores):
-        singular = key[:-1] if key.endswith("s") else None
-        if singular and singular in scores and not key.endswith("ss"):
+        singular = key[:-1] if key.endswith("s") and not key.endswith("ss") else None
+        if singular and singular in scores:
             scores[singular] += scores.pop(key)
             strong[singular] = strong[singular] or strong[key]
+            counts[singular] += counts.pop(key)
+            seen_in[singular] |= seen_in[key]
 
+    def accepted(key: str) -> bool:
+        return " " not in key or strong[key] or counts[key] >= 2
+
+    trigrams = [k for k in scores if k.count(" ") == 2 and accepted(k)]
     keywords: list[_Keyword] = []
     for key, score in scores.items():
-        is_phrase = " " in key
-        if is_phrase and not (strong[key] or score >= 2):
+        size = key.count(" ") + 1
+        if not accepted(key):
+            continue
+        if size == 2 and any(
+            f" {key} " in f" {t} " and scores[t] >= 0.75 * score for t in trigrams
+        ):
             continue
         forms = surfaces[key]
         display = max(forms, key=lambda f: (forms[f], -list(forms).index(f)))
         tag = _hashtag(display)
         if tag is None:
             continue
-        keywords.append(_Keyword(key, display, tag, score * (1.6 if is_phrase else 1.0)))
+        weight = (1.0, 1.6, 1.8)[size - 1]
+        if size == 1 and key.endswith(("ed", "ly")):
+            weight = 0.5  # most likely a verb or an adverb: a weak tag
+        keywords.append(_Keyword(key, display, tag, score * weight, len(seen_in[key])))
     keywords.sort(key=lambda k: (-k.score, order[k.key]))
     return keywords
-
-
-def _add_bigrams(run: list[str], weight: float, add: Callable[[str, str, float, bool], None]) -> None:
-    for first, second in zip(run, run[1:], strict=False):
-        add(f"{_norm_key(first)} {_norm_key(second)}", f"{first} {second}", weight, weight >= 2)
 
 
 def _hashtag(display: str) -> str | None:
@@ -1193,10 +1209,21 @@ def _clean_title(title: str) -> str:
     return first if len(first.split()) >= 2 else max(parts, key=len)
 
 
+def _is_title_case(words: Sequence[str]) -> bool:
+    return len(words) >= 3 and sum(1 for w in words if w[:1].isupper()) >= 0.6 * len(words)
+
+
+def _untitle(title: str) -> str:
+    """Title Case carries no evidence of proper nouns; keep only acronyms' capitals."""
+    words = title.split()
+    if not _is_title_case(words):
+        return title
+    return " ".join(w if w.isupper() and len(w) > 1 else w.lower() for w in words)
+
+
 def _sentence_case(title: str, proper: set[str]) -> str:
     words = title.split()
-    capitalised = sum(1 for w in words if w[:1].isupper())
-    if len(words) < 3 or capitalised < 0.6 * len(words):
+    if not _is_title_case(words):
         return _lowercase_common_start(title)
     out: list[str] = []
     for word in words:
@@ -1220,10 +1247,8 @@ def _gather(request: CaptionRequest) -> _Material:
             {
                 "prompt": prompt,
                 "cta": request.cta_text,
-                "mode": request.research_mode,
                 "sources": [[s.url, s.title, s.text[:5000]] for s in sources],
                 "media": [[m.kind, m.file_name, m.width, m.height] for m in request.media],
-                "style": None if style is None else [style.tone, style.emoji_use],
             },
             sort_keys=True,
         ).encode("utf-8")
@@ -1231,7 +1256,8 @@ def _gather(request: CaptionRequest) -> _Material:
 
     examples = style.example_posts if style else ()
     average = _avg_sentence_words(examples)
-    max_words = 30 if average is None else max(8, min(40, round(average * 1.6)))
+    # mirror the examples' rhythm, but never so short that real facts cannot fit
+    max_words = 30 if average is None else max(14, min(40, round(average * 2)))
 
     parsed = _parse_prompt(prompt) if prompt else _Prompt()
     statements = list(parsed.statements)
@@ -1247,15 +1273,15 @@ def _gather(request: CaptionRequest) -> _Material:
                 break
 
     query: dict[str, float] = {}
-    for key in _content_keys(prompt):
+    for key in _stems(prompt):
         query[key] = 2.0
     for source in sources:
-        for key in _content_keys(source.title):
+        for key in _stems(source.title):
             query.setdefault(key, 1.0)
     if media is not None:
         for word in media.file_words:
-            query.setdefault(word, 1.0)
-    avoid = [frozenset(_content_keys(s)) for s in statements]
+            query.setdefault(_stem(word), 1.0)
+    avoid = [frozenset(_stems(s)) for s in statements]
     deep = request.research_mode == "deep"
     facts = _select_facts(sources, query, avoid, deep, max_words) if sources else []
 
@@ -1265,13 +1291,13 @@ def _gather(request: CaptionRequest) -> _Material:
         segments.append((parsed.topic, 1.0))
     if media is not None and media.file_words:
         segments.append((" ".join(media.file_words), 3.0))
-    segments.extend((t, 2.0) for t in titles)
+    segments.extend((_untitle(t), 2.0) for t in titles)
     segments.extend((f, 1.0) for f in facts)
     keywords = _extract_keywords([(t, w) for t, w in segments if t])
-    prompt_tags = [
-        _Keyword(t[1:].lower(), t[1:], t, 1000.0 - i) for i, t in enumerate(parsed.tags)
+    prompt_tags = [_Keyword(t[1:].lower(), t[1:], t, 1000.0 - i) for i, t in enumerate(parsed.tags)]
+    keywords = prompt_tags + [
+        k for k in keywords if k.tag.lower() not in {t.lower() for t in parsed.tags}
     ]
-    keywords = prompt_tags + [k for k in keywords if k.tag.lower() not in {t.lower() for t in parsed.tags}]
     proper = {k.key for k in keywords if " " not in k.key and k.display[:1].isupper()}
 
     topic = parsed.topic
@@ -1283,27 +1309,29 @@ def _gather(request: CaptionRequest) -> _Material:
         elif media is not None and media.file_words:
             topic = _words_to_title(" ".join(media.file_words))
         elif media is not None:
-            topic = ("these " if media.count > 1 else "this ") + (
-                "clips" if media.kind == "video" and media.count > 1 else
-                "clip" if media.kind == "video" else
-                "shots" if media.count > 1 else "shot"
-            )
+            noun = "clip" if media.kind == "video" else "shot"
+            topic = f"these {noun}s" if media.count > 1 else f"this {noun}"
     if topic is not None and len(topic.split()) > 16:
         statements.insert(0, _end_sentence(_cap(topic)))
         topic = None
 
     intent_text = " ".join([prompt, *titles[:2]])
-    intent = next((name for name, pattern in _INTENT_PATTERNS if pattern.search(intent_text)), "general")
+    intent = next(
+        (name for name, pattern in _INTENT_PATTERNS if pattern.search(intent_text)), "general"
+    )
 
-    focus_kw = next((k for k in keywords if " " in k.key and k.score >= 0.6 * keywords[0].score), None) if keywords else None
-    if focus_kw is None and keywords:
-        focus_kw = keywords[0]
-    if topic and len(topic.split()) <= 5:
+    # a question names a focus only when one clearly recurs; otherwise it stays open
+    focus: str | None = None
+    if topic and len(topic.split()) <= 5 and not (media is not None and topic.startswith("th")):
         focus = topic
-    elif focus_kw is not None:
-        focus = focus_kw.display
     else:
-        focus = "this"
+        recurring = [k for k in keywords if k.spread >= 2]
+        if recurring:
+            best = recurring[0]
+            phrase = next(
+                (k for k in recurring if " " in k.key and k.score >= 0.6 * best.score), None
+            )
+            focus = (phrase or best).display
 
     return _Material(
         seed=seed,
@@ -1365,7 +1393,11 @@ class _Voice:
         if self.emoji == "none":
             return text
         options = self.emoji_options()
-        first = options[0] if options and options[0] not in self.tone.emoji else self.pick(options, "hook")
+        first = (
+            options[0]
+            if options and options[0] not in self.tone.emoji
+            else self.pick(options, "hook")
+        )
         if self.emoji == "light":
             return f"{text} {first}"
         second = next((e for e in options if e != first), first)
@@ -1399,23 +1431,27 @@ def _hook_text(voice: _Voice) -> tuple[str, list[str], bool]:
         return _cap(hook), list(m.statements), bool(m.statements)
     if m.statements:
         return m.statements[0], list(m.statements[1:]), len(m.statements) > 1
-    return _cap(m.focus) + ".", [], False
+    return _cap(m.focus or "here's the latest") + ".", [], False
 
 
-def _facts_for(voice: _Voice, table: dict[str, tuple[int, int]], skip: int = 0) -> list[str]:
+def _facts_for(
+    voice: _Voice, table: dict[str, tuple[int, int]], start: int = 0
+) -> tuple[list[str], int]:
+    """Up to the layout's number of facts from `start`, and the index after the last used."""
     regular, deep = table.get(voice.platform, (0, 0))
     wanted = deep if voice.material.mode == "deep" else regular
     limit = voice.material.max_words
     if voice.platform in ("tiktok", "x"):
         limit = min(limit, 22)
     out: list[str] = []
-    for fact in voice.material.facts[skip:]:
-        if len(out) >= wanted:
-            break
-        short = _shorten_sentence(fact, limit)
+    index = start
+    facts = voice.material.facts
+    while index < len(facts) and len(out) < wanted:
+        short = _shorten_sentence(facts[index], limit)
         if short is not None:
             out.append(short)
-    return out
+        index += 1
+    return out, index
 
 
 def _media_line(voice: _Voice) -> str | None:
@@ -1457,8 +1493,8 @@ def _choose_tags(voice: _Voice, reserved: Sequence[str] = ()) -> list[str]:
         if any(low == k.tag.lower() for k in chosen) or low in (r.lower() for r in reserved):
             continue
         words = set(keyword.key.split())
-        covered = words <= keys_taken if " " not in keyword.key else words <= keys_taken
-        if covered:
+        # prefer new words over re-spelling ones already tagged (#ColdBrew, then #cold)
+        if words <= keys_taken:
             deferred.append(keyword)
             continue
         chosen.append(keyword)
@@ -1513,20 +1549,24 @@ def _fit(voice: _Voice, draft: _Draft, render: Callable[[_Voice, _Draft], str]) 
         elif len(draft.tags) > 1:
             draft.tags.pop()
         elif len(draft.hook) > 40:
-            draft.hook = _trim_text(draft.hook, max(40, len(draft.hook) - over - 3)) or draft.hook[:0]
+            trimmed = _trim_text(draft.hook, max(40, len(draft.hook) - over - 3))
+            draft.hook = trimmed or draft.hook[:40]
         elif draft.tags:
             draft.tags.pop()
         elif draft.cta and len(draft.cta) > 20:
             draft.cta = _trim_text(draft.cta, max(20, len(draft.cta) - over - 3))
         else:
             break
-    return _trim_text(render(voice, draft), limit // 2)
+    text = render(voice, draft)
+    while text and caption_length(platform, text) > limit:
+        over = caption_length(platform, text) - limit
+        text = _trim_text(text, len(text) - over - 3)
+    return text
 
 
 def _render_instagram(voice: _Voice, d: _Draft) -> str:
     parts = [voice.hook(d.hook)]
-    for i in range(0, len(d.body), 2):
-        parts.append(voice.paragraph(" ".join(d.body[i : i + 2]), i))
+    parts.extend(voice.paragraph(" ".join(d.body[i : i + 2]), i) for i in range(0, len(d.body), 2))
     if d.points:
         parts.append("\n".join(voice.bullet(p, i) for i, p in enumerate(d.points)))
     if d.media:
@@ -1616,18 +1656,23 @@ def _draft_for(voice: _Voice) -> _Draft:
     hook, statements, keep_first = _hook_text(voice)
     if platform == "tiktok":
         statements = statements[:2]
-    body_facts = _facts_for(voice, _BODY_FACTS)
-    points = _facts_for(voice, _POINT_FACTS, skip=len(body_facts))
+    body_facts, used = _facts_for(voice, _BODY_FACTS)
+    points, _ = _facts_for(voice, _POINT_FACTS, used)
     body = statements + body_facts
     media_line = _media_line(voice)
     if m.media is not None and not m.statements and not m.facts:
         # media is all there is to go on: describe it plainly
         body.insert(0, _media_description(m.media))
+        if m.media.kind == "image":
+            media_line = _media_line(voice) if m.media.count > 1 and not m.media.colours else None
     if platform in ("x", "linkedin") and body:
         media_line = None
     question = None
     if platform in ("facebook", "linkedin"):
-        question = voice.pick(voice.tone.questions, "question").format(k=m.focus)
+        if m.focus:
+            question = voice.pick(voice.tone.questions, "question").format(k=m.focus)
+        else:
+            question = voice.tone.open_question
     cta, signoff = _closing(voice)
     if platform == "x" and not m.cta:
         cta = None
@@ -1668,26 +1713,36 @@ def _draft_for(voice: _Voice) -> _Draft:
 
 def _youtube_title(voice: _Voice, draft_hook: str) -> str:
     m = voice.material
-    base: str | None = None
+    mf = m.media
+    media_only = mf is not None and not m.statements and not m.facts
+    base: str
+    if media_only and mf is not None and not mf.file_words and not m.title_source:
+        look = "A Quick Look"
+        if mf.kind == "video" and mf.duration_adjective:
+            look = f"A {_words_to_title(mf.duration_adjective)} Look"
+        if mf.colours:
+            look += f" in {_words_to_title(_join_list(mf.colours))}"
+        return look
+    noun_phrase = True  # a phrase takes a tone suffix; a sentence stands as it is
     if m.topic and m.title_source:
         base = m.title_source
     elif m.topic:
         base = _words_to_title(m.topic)
     elif m.statements and len(m.statements[0]) <= 70:
-        base = _strip_end(m.statements[0])
-    elif m.keywords:
+        base, noun_phrase = _strip_end(m.statements[0]), False
+    elif m.focus:
         base = _words_to_title(m.focus)
     else:
-        base = _strip_end(draft_hook)
+        base, noun_phrase = _strip_end(draft_hook), False
     base = base.replace("<", "").replace(">", "")
-    if m.intent == "announce" and not base.lower().startswith(("introducing", "announcing")):
-        candidates = [f"Introducing {base}"]
-    else:
-        candidates = [base + voice.pick(voice.tone.title_suffixes, "title")]
-    mf = m.media
-    if m.media is not None and not m.statements and not m.facts and mf is not None:
-        if mf.kind == "video" and mf.duration_words:
-            candidates.insert(0, f"{base} in {_words_to_title(mf.duration_words)}")
+    candidates: list[str] = []
+    if media_only and mf is not None and mf.kind == "video" and mf.duration_words:
+        candidates.append(f"{base} in {_words_to_title(mf.duration_words)}")
+    if noun_phrase and m.topic and m.intent == "announce":
+        if not base.lower().startswith(("introducing", "announcing")):
+            candidates.append(f"Introducing {base}")
+    elif noun_phrase:
+        candidates.append(base + voice.pick(voice.tone.title_suffixes, "title"))
     candidates.append(base)
     for candidate in candidates:
         candidate = _squash(candidate)

@@ -678,7 +678,9 @@ def _draw_copy(
     font, lines = _fit(headline, box_width, round(box_height * (1 - sub_share)), max_lines=5)
     size = _font_size(font)
     line_height = round(size * 1.18)
-    sub_font = _font(max(12, round(size * 0.42)), bold=False)
+    # a long headline shrinks; the subtitle must stay readable on a phone all the same
+    sub_size = max(12, round(size * 0.42), round(min(canvas.size) * 0.022))
+    sub_font = _font(min(sub_size, size), bold=False)
     sub_lines = _wrap(subtitle, sub_font, box_width)[:2] if subtitle else []
     sub_height = round(_font_size(sub_font) * 1.3) * len(sub_lines)
     gap = round(size * 0.45) if sub_lines else 0

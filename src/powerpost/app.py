@@ -14,11 +14,16 @@ from powerpost.api_keys.auth import KeyAuthorizer
 from powerpost.api_keys.usage import UsageRecorder
 from powerpost.config import Settings, load_settings
 from powerpost.credits.router import router as credits_router
+from powerpost.dashboard.setup import install as install_dashboard
+from powerpost.jobs import JobEngine
 from powerpost.kit import error_handlers
 from powerpost.kit.db import Database
 from powerpost.kit.middleware import RequestMiddleware, UsageSink
 from powerpost.kit.ratelimit import RateLimiter
 from powerpost.kit.security import KeyHasher
+from powerpost.media.router import files_router
+from powerpost.media.router import router as media_router
+from powerpost.media.storage import storage_for
 from powerpost.workspaces.router import router as workspaces_router
 
 API_PREFIX = "/api/v1"
@@ -32,6 +37,7 @@ def api_router() -> APIRouter:
     router = APIRouter(prefix=API_PREFIX)
     router.include_router(credits_router)
     router.include_router(workspaces_router)
+    router.include_router(media_router)
     return router
 
 
@@ -44,11 +50,14 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await usage.start()
+        await app.state.jobs.start()
         try:
             yield
         finally:
+            await app.state.jobs.stop()
             await usage.stop()
             await db.dispose()
+            await app.state.storage.aclose()
 
     app = FastAPI(
         title="PowerPost API (self-hosted)",
@@ -65,9 +74,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.usage = usage
     app.state.hasher = KeyHasher(settings.key_peppers)
     app.state.authorizer = KeyAuthorizer(db, app.state.hasher, limiter)
+    # Embedded (the default): this process also runs jobs and the dispatcher; otherwise it
+    # only kicks them to the workers.
+    embedded = settings.jobs.embedded
+    app.state.jobs = JobEngine(settings, db, execute=embedded, dispatch=embedded)
+    app.state.storage = storage_for(settings)
 
     error_handlers.install(app)
     app.include_router(api_router())
+    install_dashboard(app)  # after the error handlers: it adds HTML pages for browsers
+    app.include_router(files_router)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz() -> JSONResponse:

@@ -172,6 +172,50 @@ def serve(
 
 
 @app.command()
+def worker(
+    concurrency: Annotated[
+        int | None, typer.Option(min=1, help="Jobs run at once (POWERPOST_JOB_CONCURRENCY).")
+    ] = None,
+    with_dispatcher: Annotated[
+        bool | None,
+        typer.Option(
+            "--dispatcher/--no-dispatcher",
+            help="Also scan for due work (default: only without POWERPOST_REDIS_URL).",
+        ),
+    ] = None,
+) -> None:
+    """Run jobs (scaled mode: take them from the Redis stream; `serve` runs them itself)."""
+    import dataclasses
+
+    from powerpost.jobs.runner import run_worker
+    from powerpost.kit.logging import configure_logging
+    from powerpost.kit.migrate import upgrade
+
+    settings = settings_or_exit()
+    if concurrency is not None:
+        jobs = dataclasses.replace(settings.jobs, concurrency=concurrency)
+        settings = dataclasses.replace(settings, jobs=jobs)
+    configure_logging(settings.log_level)
+    upgrade(settings.database_url)
+    run_worker(settings, with_dispatcher=with_dispatcher)
+
+
+@app.command()
+def dispatcher() -> None:
+    """Kick due, retried and stalled jobs to the workers (scaled mode; run one)."""
+    from powerpost.jobs.runner import run_dispatcher
+    from powerpost.kit.logging import configure_logging
+    from powerpost.kit.migrate import upgrade
+
+    settings = settings_or_exit()
+    if settings.redis_url is None:
+        fail("powerpost dispatcher needs POWERPOST_REDIS_URL (workers without Redis run their own)")
+    configure_logging(settings.log_level)
+    upgrade(settings.database_url)
+    run_dispatcher(settings)
+
+
+@app.command()
 def migrate() -> None:
     """Apply database migrations (serve does this too)."""
     from powerpost.kit.migrate import upgrade

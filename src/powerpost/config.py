@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -31,6 +31,23 @@ class RateLimits:
 
 
 @dataclass(frozen=True)
+class JobSettings:
+    """The job engine (powerpost.jobs). `embedded`: the server process also runs jobs and
+    the dispatcher; scaled API processes turn it off and run `powerpost worker`/`dispatcher`."""
+
+    embedded: bool = True
+    concurrency: int = 8
+    lease_seconds: float = 60.0
+    dispatch_interval: float = 1.0
+    # A queued row whose kick was sent this long ago and still is not claimed is kicked again.
+    rekick_seconds: float = 15.0
+    backoff_base: float = 2.0
+    backoff_cap: float = 300.0
+    # Extra modules that register handlers (the features' tasks.py are found on their own).
+    modules: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -41,6 +58,7 @@ class Settings:
     allow_signup: bool = True
     signup_credits: int = 50
     rate_limits: RateLimits = field(default_factory=RateLimits)
+    jobs: JobSettings = field(default_factory=JobSettings)
     prices: PriceTable = field(default_factory=PriceTable)
     max_json_body_bytes: int = 1_048_576
     storage_quota_bytes: int = 10 * 1024**3
@@ -124,6 +142,56 @@ def _load_or_create_secret(path: Path) -> bytes:
     return secret
 
 
+def _seconds(name: str, raw: str | None, default: float, *, minimum: float) -> float:
+    if raw is None:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number of seconds, got {raw!r}") from None
+    if not minimum <= value <= 86_400:
+        raise ConfigError(f"{name} must be between {minimum} and 86400 seconds, got {raw!r}")
+    return value
+
+
+_MODULE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
+
+
+def _job_settings(get: Callable[[str], str | None]) -> JobSettings:
+    embedded = get("POWERPOST_JOBS_EMBEDDED")
+    concurrency = get("POWERPOST_JOB_CONCURRENCY")
+    modules = tuple(m.strip() for m in (get("POWERPOST_JOB_MODULES") or "").split(",") if m.strip())
+    if bad := [m for m in modules if not _MODULE_RE.match(m)]:
+        raise ConfigError(f"POWERPOST_JOB_MODULES must be dotted module names, got {bad[0]!r}")
+    base = _seconds(
+        "POWERPOST_JOB_BACKOFF_BASE", get("POWERPOST_JOB_BACKOFF_BASE"), 2.0, minimum=0.001
+    )
+    cap = _seconds(
+        "POWERPOST_JOB_BACKOFF_CAP", get("POWERPOST_JOB_BACKOFF_CAP"), 300.0, minimum=0.001
+    )
+    if cap < base:
+        raise ConfigError("POWERPOST_JOB_BACKOFF_CAP must not be below POWERPOST_JOB_BACKOFF_BASE")
+    return JobSettings(
+        embedded=_bool("POWERPOST_JOBS_EMBEDDED", embedded) if embedded else True,
+        concurrency=_int("POWERPOST_JOB_CONCURRENCY", concurrency, minimum=1) if concurrency else 8,
+        lease_seconds=_seconds(
+            "POWERPOST_JOB_LEASE_SECONDS", get("POWERPOST_JOB_LEASE_SECONDS"), 60.0, minimum=0.3
+        ),
+        dispatch_interval=_seconds(
+            "POWERPOST_JOB_DISPATCH_INTERVAL",
+            get("POWERPOST_JOB_DISPATCH_INTERVAL"),
+            1.0,
+            minimum=0.01,
+        ),
+        rekick_seconds=_seconds(
+            "POWERPOST_JOB_REKICK_SECONDS", get("POWERPOST_JOB_REKICK_SECONDS"), 15.0, minimum=0.05
+        ),
+        backoff_base=base,
+        backoff_cap=cap,
+        modules=modules,
+    )
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
 
@@ -201,6 +269,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         allow_signup=_bool("POWERPOST_ALLOW_SIGNUP", signup) if signup else True,
         signup_credits=(_int("POWERPOST_SIGNUP_CREDITS", signup_credits) if signup_credits else 50),
         rate_limits=rate_limits,
+        jobs=_job_settings(get),
         prices=prices,
         storage_quota_bytes=(
             _int("POWERPOST_STORAGE_QUOTA_BYTES", quota, minimum=1) if quota else 10 * 1024**3

@@ -20,7 +20,9 @@ CREDITS = "/api/v1/account/credits"
 UNAUTHORIZED = {"error": {"message": "Invalid or missing API key", "code": "INVALID_API_KEY"}}
 
 
-async def _raw_get(app: FastAPI, raw_headers: list[tuple[bytes, bytes]], path: str = CREDITS) -> tuple[int, bytes]:
+async def _raw_get(
+    app: FastAPI, raw_headers: list[tuple[bytes, bytes]], path: str = CREDITS
+) -> tuple[int, bytes]:
     """Send exactly these header bytes (httpx would normalise or refuse some of them)."""
     sent: list[dict[str, object]] = []
     scope = {
@@ -50,7 +52,9 @@ async def _raw_get(app: FastAPI, raw_headers: list[tuple[bytes, bytes]], path: s
     return status, body
 
 
-async def test_x_api_key_and_bearer_are_equivalent(client: httpx.AsyncClient, factory: Factory) -> None:
+async def test_x_api_key_and_bearer_are_equivalent(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
     tenant = await factory.account()
     _, secret = await factory.key(tenant)
     for hdrs in (
@@ -83,7 +87,9 @@ async def test_x_api_key_and_bearer_are_equivalent(client: httpx.AsyncClient, fa
         "query_string_key",
     ],
 )
-async def test_every_bad_header_gets_the_same_401(app: FastAPI, factory: Factory, case: str) -> None:
+async def test_every_bad_header_gets_the_same_401(
+    app: FastAPI, factory: Factory, case: str
+) -> None:
     tenant = await factory.account()
     _, secret = await factory.key(tenant)
     other = generate_key("live")
@@ -97,7 +103,10 @@ async def test_every_bad_header_gets_the_same_401(app: FastAPI, factory: Factory
             (b"authorization", f"Bearer {secret}".encode()),
             (b"authorization", f"Bearer {secret}".encode()),
         ],
-        "disagreeing": [(b"x-api-key", secret.encode()), (b"authorization", f"Bearer {other}".encode())],
+        "disagreeing": [
+            (b"x-api-key", secret.encode()),
+            (b"authorization", f"Bearer {other}".encode()),
+        ],
         "non_ascii": [(b"x-api-key", secret[:-1].encode() + "é".encode())],
         "huge": [(b"x-api-key", b"p" * 8192)],
         "bearer_without_key": [(b"authorization", b"Bearer ")],
@@ -122,7 +131,9 @@ async def _raw_get_with_query(app: FastAPI, secret: str) -> tuple[int, bytes]:
     return response.status_code, response.content
 
 
-async def test_bad_checksum_is_rejected_without_any_query(app: FastAPI, client: httpx.AsyncClient) -> None:
+async def test_bad_checksum_is_rejected_without_any_query(
+    app: FastAPI, client: httpx.AsyncClient
+) -> None:
     key = generate_key("live")
     tampered = key[:-1] + ("0" if key[-1] != "0" else "1")
     with count_queries(app.state.db) as queries:
@@ -132,7 +143,9 @@ async def test_bad_checksum_is_rejected_without_any_query(app: FastAPI, client: 
     assert queries == []
 
 
-async def test_a_valid_key_costs_one_lookup(app: FastAPI, client: httpx.AsyncClient, factory: Factory) -> None:
+async def test_a_valid_key_costs_one_lookup(
+    app: FastAPI, client: httpx.AsyncClient, factory: Factory
+) -> None:
     tenant = await factory.account()
     _, secret = await factory.key(tenant)
     with count_queries(app.state.db) as queries:
@@ -141,15 +154,21 @@ async def test_a_valid_key_costs_one_lookup(app: FastAPI, client: httpx.AsyncCli
     assert len([q for q in queries if "api_keys" in q]) == 1
 
 
-async def test_revoked_expired_and_disabled_are_401(app: FastAPI, client: httpx.AsyncClient, factory: Factory) -> None:
+async def test_revoked_expired_and_disabled_are_401(
+    app: FastAPI, client: httpx.AsyncClient, factory: Factory
+) -> None:
     tenant = await factory.account()
     revoked_id, revoked = await factory.key(tenant, name="revoked")
     expired_id, expired = await factory.key(tenant, name="expired", expires_in_days=1)
     ok_id, ok = await factory.key(tenant, name="ok")
     async with app.state.db.write() as session:
-        await session.execute(update(ApiKey).where(ApiKey.id == revoked_id).values(revoked_at=utcnow()))
         await session.execute(
-            update(ApiKey).where(ApiKey.id == expired_id).values(expires_at=utcnow() - timedelta(seconds=1))
+            update(ApiKey).where(ApiKey.id == revoked_id).values(revoked_at=utcnow())
+        )
+        await session.execute(
+            update(ApiKey)
+            .where(ApiKey.id == expired_id)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
         )
     for secret in (revoked, expired):
         response = await client.get(CREDITS, headers=headers(secret))
@@ -157,11 +176,15 @@ async def test_revoked_expired_and_disabled_are_401(app: FastAPI, client: httpx.
         assert response.json() == UNAUTHORIZED
     assert (await client.get(CREDITS, headers=headers(ok))).status_code == 200
     async with app.state.db.write() as session:
-        await session.execute(update(Account).where(Account.id == tenant.account_id).values(disabled_at=utcnow()))
+        await session.execute(
+            update(Account).where(Account.id == tenant.account_id).values(disabled_at=utcnow())
+        )
     assert (await client.get(CREDITS, headers=headers(ok))).json() == UNAUTHORIZED
 
 
-async def test_test_mode_keys_work_and_mode_comes_from_the_row(client: httpx.AsyncClient, factory: Factory) -> None:
+async def test_test_mode_keys_work_and_mode_comes_from_the_row(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
     tenant = await factory.account()
     _, secret = await factory.key(tenant, mode="test")
     assert secret.startswith("pp_test_sk_")
@@ -177,7 +200,9 @@ async def test_every_response_has_a_request_id(client: httpx.AsyncClient) -> Non
     assert bad.headers["x-request-id"] != "bad id\twith space"
 
 
-async def test_no_key_text_in_logs(client: httpx.AsyncClient, factory: Factory, caplog: pytest.LogCaptureFixture) -> None:
+async def test_no_key_text_in_logs(
+    client: httpx.AsyncClient, factory: Factory, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG)
     tenant = await factory.account()
     _, secret = await factory.key(tenant)

@@ -17,7 +17,11 @@ PROBE = "/api/v1/_probe/known"
 
 def _is_envelope(response: httpx.Response) -> bool:
     body = response.json()
-    return set(body) == {"error"} and isinstance(body["error"]["message"], str) and body["error"]["code"]
+    return (
+        set(body) == {"error"}
+        and isinstance(body["error"]["message"], str)
+        and body["error"]["code"]
+    )
 
 
 @pytest.mark.parametrize(
@@ -45,41 +49,62 @@ def _is_envelope(response: httpx.Response) -> bool:
     ],
 )
 async def test_bad_bodies_get_a_clear_400(
-    app: FastAPI, probe_client: httpx.AsyncClient, factory: Factory, content: bytes, content_type: str, status: int
+    app: FastAPI,
+    probe_client: httpx.AsyncClient,
+    factory: Factory,
+    content: bytes,
+    content_type: str,
+    status: int,
 ) -> None:
     tenant = await factory.account()
     _, key = await factory.key(tenant)
     async with factory.db.read() as session:
-        entries_before = (await session.execute(select(func.count(CreditLedgerEntry.id)))).scalar_one()
+        entries_before = (
+            await session.execute(select(func.count(CreditLedgerEntry.id)))
+        ).scalar_one()
     response = await probe_client.post(
-        PROBE, content=content, headers={**headers(key, tenant.workspace_id), "content-type": content_type}
+        PROBE,
+        content=content,
+        headers={**headers(key, tenant.workspace_id), "content-type": content_type},
     )
     assert response.status_code == status, response.text
     if status == 400:
         assert _is_envelope(response)
         assert response.json()["error"]["code"] == "VALIDATION_ERROR"
     async with factory.db.read() as session:
-        entries_after = (await session.execute(select(func.count(CreditLedgerEntry.id)))).scalar_one()
+        entries_after = (
+            await session.execute(select(func.count(CreditLedgerEntry.id)))
+        ).scalar_one()
     assert entries_after == entries_before
 
 
-async def test_validation_errors_name_the_field(probe_client: httpx.AsyncClient, factory: Factory) -> None:
+async def test_validation_errors_name_the_field(
+    probe_client: httpx.AsyncClient, factory: Factory
+) -> None:
     tenant = await factory.account()
     _, key = await factory.key(tenant)
-    response = await probe_client.post(PROBE, json={"quantity": 2}, headers=headers(key, tenant.workspace_id))
+    response = await probe_client.post(
+        PROBE, json={"quantity": 2}, headers=headers(key, tenant.workspace_id)
+    )
     assert response.status_code == 400
     assert response.json()["error"]["message"] == "'prompt' is required"
-    unknown = await probe_client.post(PROBE, json={"prompt": "abc", "colour": "red"}, headers=headers(key, tenant.workspace_id))
+    unknown = await probe_client.post(
+        PROBE, json={"prompt": "abc", "colour": "red"}, headers=headers(key, tenant.workspace_id)
+    )
     assert unknown.json()["error"]["message"] == "Unknown field 'colour'"
     assert unknown.json()["error"]["details"][0]["field"] == "colour"
 
 
-async def test_body_too_large_is_413_before_reading(probe_client: httpx.AsyncClient, factory: Factory) -> None:
+async def test_body_too_large_is_413_before_reading(
+    probe_client: httpx.AsyncClient, factory: Factory
+) -> None:
     tenant = await factory.account()
     _, key = await factory.key(tenant)
     big = b'{"prompt": "' + b"a" * (2 * 1024 * 1024) + b'"}'
     response = await probe_client.post(
-        PROBE, content=big, headers={**headers(key, tenant.workspace_id), "content-type": "application/json"}
+        PROBE,
+        content=big,
+        headers={**headers(key, tenant.workspace_id), "content-type": "application/json"},
     )
     assert response.status_code == 413
     assert response.json()["error"]["code"] == "FILE_TOO_LARGE"
@@ -89,7 +114,9 @@ async def test_body_too_large_is_413_before_reading(probe_client: httpx.AsyncCli
             yield b"a" * 65536
 
     streamed = await probe_client.post(
-        PROBE, content=chunked(), headers={**headers(key, tenant.workspace_id), "content-type": "application/json"}  # type: ignore[arg-type]
+        PROBE,
+        content=chunked(),
+        headers={**headers(key, tenant.workspace_id), "content-type": "application/json"},  # type: ignore[arg-type]
     )
     assert streamed.status_code == 413
     assert _is_envelope(streamed)

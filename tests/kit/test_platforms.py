@@ -30,14 +30,15 @@ SPEC_TABLE = {
 def test_table_matches_spec_section_4_exactly() -> None:
     assert PLATFORMS == ("instagram", "tiktok", "youtube", "x", "facebook", "linkedin")
     expected = {pt: platform for platform, types in SPEC_TABLE.items() for pt in types}
-    assert POST_TYPES == expected
+    assert expected == POST_TYPES
     assert len(POST_TYPES) == 12
     assert set(RULES) == set(POST_TYPES)
     for post_type, rules in RULES.items():
         assert rules.post_type == post_type
         assert rules.platform == POST_TYPES[post_type] == platform_of(post_type)
         assert 0 <= rules.media_min <= rules.media_max
-        assert rules.media_kinds and rules.media_kinds <= {"image", "video"}
+        assert rules.media_kinds
+        assert rules.media_kinds <= {"image", "video"}
         assert rules.caption_max > 0
 
 
@@ -60,8 +61,9 @@ def test_published_limits() -> None:
     assert RULES["youtube-short"].video_max_seconds == 180
     for post_type in ("youtube-video", "youtube-short"):
         rules = RULES[post_type]
-        assert rules.needs_title and rules.title_max == 100
-        assert (rules.media_min, rules.media_max, rules.media_kinds) == (1, 1, {"video"})
+        assert rules.needs_title
+        assert rules.title_max == 100
+        assert (rules.media_min, rules.media_max, rules.media_kinds) == (1, 1, frozenset({"video"}))
     assert not any(r.needs_title for r in RULES.values() if r.platform != "youtube")
     for post_type in ("instagram-story", "facebook-story"):
         assert (RULES[post_type].media_min, RULES[post_type].media_max) == (1, 1)
@@ -128,41 +130,50 @@ def test_valid_items_pass() -> None:
 
 
 @pytest.mark.parametrize(
-    ("args", "fragment"),
+    ("post_type", "content", "title", "kinds", "seconds", "fragment"),
     [
-        (("x-post", "a" * 281), "280"),
-        (("x-post", "東" * 141), "282 weighted"),
-        (("instagram-feed", "a" * 2201, None, ["image"]), "2200"),
-        (("instagram-feed", " ".join(f"#t{i}" for i in range(31)), None, ["image"]), "31 hashtags"),
-        (("linkedin-post", "a" * 3001), "3000"),
-        (("youtube-video", "é" * 2501, "Title", ["video"]), "5002 bytes"),
-        (("instagram-reel", "Hi", None, ["image"]), "only video"),
-        (("instagram-reel", "Hi", None, ["video", "video"], [10, 10]), "exactly 1 video"),
-        (("instagram-feed", "Hi"), "1 to 10"),
-        (("instagram-feed", "Hi", None, ["image"] * 11), "has 11"),
-        (("tiktok-photos", "Hi", None, ["video"]), "only image"),
-        (("tiktok-photos", "Hi", None, ["image"] * 36), "1 to 35"),
-        (("x-post", "Hi", None, ["image"] * 5), "up to 4 images or 1 video"),
-        (("x-post", "Hi", None, ["video", "image"], [10]), "not both"),
-        (("linkedin-post", "Hi", None, ["image"] * 21), "has 21"),
-        (("youtube-video", "Hi", None, ["video"], [60]), "needs a title"),
-        (("youtube-short", "Hi", "   ", ["video"], [60]), "needs a title"),
-        (("youtube-video", "Hi", "T" * 101, ["video"], [60]), "101 characters"),
-        (("youtube-video", "Hi", "a <b> title", ["video"], [60]), "'<'"),
-        (("youtube-short", "Hi", "Title", ["video"], [180.5]), "180 seconds"),
-        (("youtube-video", "Hi", "Title", ["image"]), "only video"),
-        (("facebook-reel", "Hi", None, ["video"], [91]), "90 seconds"),
-        (("facebook-post", "  "), "needs content or media"),
-        (("x-post", None), "needs content or media"),
+        ("x-post", "a" * 281, None, [], [], "280"),
+        ("x-post", "東" * 141, None, [], [], "282 weighted"),
+        ("instagram-feed", "a" * 2201, None, ["image"], [], "2200"),
+        (
+            "instagram-feed",
+            " ".join(f"#t{i}" for i in range(31)),
+            None,
+            ["image"],
+            [],
+            "31 hashtags",
+        ),
+        ("linkedin-post", "a" * 3001, None, [], [], "3000"),
+        ("youtube-video", "é" * 2501, "Title", ["video"], [], "5002 bytes"),
+        ("instagram-reel", "Hi", None, ["image"], [], "only video"),
+        ("instagram-reel", "Hi", None, ["video", "video"], [10, 10], "exactly 1 video"),
+        ("instagram-feed", "Hi", None, [], [], "1 to 10"),
+        ("instagram-feed", "Hi", None, ["image"] * 11, [], "has 11"),
+        ("tiktok-photos", "Hi", None, ["video"], [], "only image"),
+        ("tiktok-photos", "Hi", None, ["image"] * 36, [], "1 to 35"),
+        ("x-post", "Hi", None, ["image"] * 5, [], "up to 4 images or 1 video"),
+        ("x-post", "Hi", None, ["video", "image"], [10], "not both"),
+        ("linkedin-post", "Hi", None, ["image"] * 21, [], "has 21"),
+        ("youtube-video", "Hi", None, ["video"], [60], "needs a title"),
+        ("youtube-short", "Hi", "   ", ["video"], [60], "needs a title"),
+        ("youtube-video", "Hi", "T" * 101, ["video"], [60], "101 characters"),
+        ("youtube-video", "Hi", "a <b> title", ["video"], [60], "'<'"),
+        ("youtube-short", "Hi", "Title", ["video"], [180.5], "180 seconds"),
+        ("youtube-video", "Hi", "Title", ["image"], [], "only video"),
+        ("facebook-reel", "Hi", None, ["video"], [91], "90 seconds"),
+        ("facebook-post", "  ", None, [], [], "needs content or media"),
+        ("x-post", None, None, [], [], "needs content or media"),
     ],
 )
-def test_invalid_items_name_the_post_type(args: tuple[object, ...], fragment: str) -> None:
-    post_type = str(args[0])
-    content = args[1] if len(args) > 1 else None
-    title = args[2] if len(args) > 2 else None
-    kinds = args[3] if len(args) > 3 else []
-    seconds = args[4] if len(args) > 4 else []
-    message = validate_item(post_type, content, title, kinds, seconds)  # type: ignore[arg-type]
+def test_invalid_items_name_the_post_type(
+    post_type: str,
+    content: str | None,
+    title: str | None,
+    kinds: list[str],
+    seconds: list[float],
+    fragment: str,
+) -> None:
+    message = validate_item(post_type, content, title, kinds, seconds)
     assert message is not None
     assert message.startswith(post_type)
     assert fragment in message

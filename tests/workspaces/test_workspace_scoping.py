@@ -33,13 +33,19 @@ async def test_workspace_header_rules(probe_client: httpx.AsyncClient, factory: 
     assert missing.json()["error"]["code"] == "VALIDATION_ERROR"
 
     for malformed in ("not-a-uuid", "", alice.workspace_id + "x", "' OR 1=1 --"):
-        response = await probe_client.post(PROBE, json=BODY, headers={"x-api-key": key, "X-Workspace-Id": malformed})
+        response = await probe_client.post(
+            PROBE, json=BODY, headers={"x-api-key": key, "X-Workspace-Id": malformed}
+        )
         assert response.status_code == 400, malformed
 
     repeated = await probe_client.post(
         PROBE,
         json=BODY,
-        headers=[("x-api-key", key), ("X-Workspace-Id", alice.workspace_id), ("X-Workspace-Id", alice.workspace_id)],
+        headers=[
+            ("x-api-key", key),
+            ("X-Workspace-Id", alice.workspace_id),
+            ("X-Workspace-Id", alice.workspace_id),
+        ],
     )
     assert repeated.status_code == 400
 
@@ -49,10 +55,15 @@ async def test_workspace_header_rules(probe_client: httpx.AsyncClient, factory: 
         assert response.status_code == 403
         forbidden_bodies.add(response.content)
     assert len(forbidden_bodies) == 1  # byte-identical: no existence oracle
-    assert forbidden_bodies.pop() == b'{"error":{"message":"You do not have access to this workspace","code":"FORBIDDEN"}}'
+    assert (
+        forbidden_bodies.pop()
+        == b'{"error":{"message":"You do not have access to this workspace","code":"FORBIDDEN"}}'
+    )
 
     # uppercase form of one's own workspace id is the same workspace
-    upper = await probe_client.post(PROBE, json=BODY, headers=headers(key, alice.workspace_id.upper()))
+    upper = await probe_client.post(
+        PROBE, json=BODY, headers=headers(key, alice.workspace_id.upper())
+    )
     assert upper.status_code == 200
 
 
@@ -63,8 +74,12 @@ async def test_check_order(probe_client: httpx.AsyncClient, factory: Factory) ->
     _, reader = await factory.key(alice, "read_only")
     bad_json = b"{not json"
 
-    async def post(hdrs: dict[str, str], content: bytes = bad_json, path: str = "/api/v1/_probe/unknown") -> int:
-        response = await probe_client.post(path, content=content, headers={**hdrs, "content-type": "application/json"})
+    async def post(
+        hdrs: dict[str, str], content: bytes = bad_json, path: str = "/api/v1/_probe/unknown"
+    ) -> int:
+        response = await probe_client.post(
+            path, content=content, headers={**hdrs, "content-type": "application/json"}
+        )
         return response.status_code
 
     # 401 beats everything, even a bad body and a foreign workspace
@@ -75,7 +90,9 @@ async def test_check_order(probe_client: httpx.AsyncClient, factory: Factory) ->
     assert await post(headers(reader, bob.workspace_id)) == 403
     # 403 scope beats a bad body
     response = await probe_client.post(
-        "/api/v1/_probe/unknown", content=bad_json, headers={**headers(reader, alice.workspace_id), "content-type": "application/json"}
+        "/api/v1/_probe/unknown",
+        content=bad_json,
+        headers={**headers(reader, alice.workspace_id), "content-type": "application/json"},
     )
     assert response.status_code == 403
     assert response.json()["error"] == {
@@ -89,12 +106,16 @@ async def test_check_order(probe_client: httpx.AsyncClient, factory: Factory) ->
     assert await post(headers(full, alice.workspace_id), b'{"prompt": "hello"}') == 404
 
 
-async def test_stray_workspace_header_is_ignored_on_account_routes(client: httpx.AsyncClient, factory: Factory) -> None:
+async def test_stray_workspace_header_is_ignored_on_account_routes(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
     alice = await factory.account()
     bob = await factory.account()
     _, key = await factory.key(alice)
     for value in (bob.workspace_id, "garbage"):
-        response = await client.get("/api/v1/account/credits", headers={"x-api-key": key, "X-Workspace-Id": value})
+        response = await client.get(
+            "/api/v1/account/credits", headers={"x-api-key": key, "X-Workspace-Id": value}
+        )
         assert response.status_code == 200
 
 
@@ -124,15 +145,21 @@ async def test_keys_without_publish_get_403_on_publish_like_routes(
     _, full = await factory.key(alice, "read_write", name="full")
     app = probe_client._transport.app  # type: ignore[attr-defined]
     publish_routes = [
-        (path, r) for path, r in iter_api_routes(app.routes) if getattr(r, "requirement", None) and r.requirement.scope == "posts:publish"  # type: ignore[attr-defined]
+        (path, r)
+        for path, r in iter_api_routes(app.routes)
+        if getattr(r, "requirement", None) and r.requirement.scope == "posts:publish"  # type: ignore[attr-defined]
     ]
     assert publish_routes  # the probe route at least; real ones once posts exist
     for route_path, route in publish_routes:
         for method in route.methods:
             path = route_path.replace("{item_id}", "known").replace("{post_id}", str(uuid.uuid4()))
-            denied = await probe_client.request(method, path, headers=headers(key, alice.workspace_id))
+            denied = await probe_client.request(
+                method, path, headers=headers(key, alice.workspace_id)
+            )
             assert denied.status_code == 403, path
             assert denied.json()["error"]["code"] == "INSUFFICIENT_SCOPE"
             assert denied.json()["error"]["required_scope"] == "posts:publish"
-            allowed = await probe_client.request(method, path, headers=headers(full, alice.workspace_id))
+            allowed = await probe_client.request(
+                method, path, headers=headers(full, alice.workspace_id)
+            )
             assert allowed.status_code != 403

@@ -123,8 +123,7 @@ class KeyAuthorizer:
         if not is_well_formed(key):
             raise _Rejected("malformed key or bad checksum")
         digest = self.hasher.digest(key)
-        async with self.db.read_engine.connect() as conn:
-            found = await repository.find_by_digest(conn, digest)
+        found = await repository.find_by_digest(self.db, digest)
         if found is None:
             found = await self._find_under_old_pepper(key)
         if found is None:
@@ -148,8 +147,7 @@ class KeyAuthorizer:
     async def _find_under_old_pepper(self, key: str) -> repository.KeyLookup | None:
         """After a pepper rotation, find the key by an old digest and rewrite it once."""
         for version in self.hasher.older_versions():
-            async with self.db.read_engine.connect() as conn:
-                found = await repository.find_by_digest(conn, self.hasher.digest(key, version))
+            found = await repository.find_by_digest(self.db, self.hasher.digest(key, version))
             if found is not None:
                 async with self.db.write() as session:
                     await repository.rehash(
@@ -200,8 +198,7 @@ class KeyAuthorizer:
         workspace_id = parse_uuid(values[0].decode("latin-1").strip())
         if workspace_id is None:
             raise RequestInvalid("X-Workspace-Id must be a workspace id (a UUID)")
-        async with self.db.read_engine.connect() as conn:
-            owned = await workspace_owned_by(conn, workspace_id, principal.account_id)
+        owned = await workspace_owned_by(self.db, workspace_id, principal.account_id)
         if not owned:
             # Same answer for foreign, nonexistent and deleted: no existence oracle.
             raise Forbidden()

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import and_, func, or_, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from powerpost.kit.db import Database, as_utc
 from powerpost.models import Account, ApiKey
 
 LAST_USED_DEBOUNCE = timedelta(seconds=60)
@@ -28,30 +29,31 @@ class KeyLookup:
     last_used_at: datetime | None
 
 
-async def find_by_digest(conn: AsyncConnection | AsyncSession, digest: bytes) -> KeyLookup | None:
+_FIND_BY_DIGEST = """
+SELECT k.id, k.account_id, k.type, k.scopes, k.mode, k.pepper_version, k.expires_at,
+       k.revoked_at, a.disabled_at, k.last_used_at
+FROM api_keys AS k JOIN accounts AS a ON a.id = k.account_id
+WHERE k.digest = :digest
+"""
+
+
+async def find_by_digest(db: Database, digest: bytes) -> KeyLookup | None:
     """The one indexed lookup of the request path (unique index on digest)."""
-    stmt = (
-        select(
-            ApiKey.id,
-            ApiKey.account_id,
-            ApiKey.type,
-            ApiKey.scopes,
-            ApiKey.mode,
-            ApiKey.pepper_version,
-            ApiKey.expires_at,
-            ApiKey.revoked_at,
-            Account.disabled_at,
-            ApiKey.last_used_at,
-        )
-        .join(Account, Account.id == ApiKey.account_id)
-        .where(ApiKey.digest == digest)
-    )
-    row = (await conn.execute(stmt)).first()
+    row = await db.fetch_one(_FIND_BY_DIGEST, {"digest": digest})
     if row is None:
         return None
     (key_id, account_id, key_type, scopes, mode, version, expires, revoked, disabled, used) = row
     return KeyLookup(
-        key_id, account_id, key_type, scopes, mode, version, expires, revoked, disabled, used
+        key_id,
+        account_id,
+        key_type,
+        scopes,
+        mode,
+        version,
+        as_utc(expires),
+        as_utc(revoked),
+        as_utc(disabled),
+        as_utc(used),
     )
 
 

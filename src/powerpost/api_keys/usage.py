@@ -40,6 +40,7 @@ class UsageRecorder:
         self._touched: dict[str, datetime] = {}
         self._task: asyncio.Task[None] | None = None
         self._lock = asyncio.Lock()
+        self._stopping = asyncio.Event()
         self.dropped = 0
 
     def record(self, event: UsageEvent) -> None:
@@ -53,15 +54,17 @@ class UsageRecorder:
         self._task = asyncio.create_task(self._run(), name="usage-recorder")
 
     async def stop(self) -> None:
+        # Ask the loop to finish rather than cancelling it: a cancel landing inside a
+        # database call can strand a pooled connection.
+        self._stopping.set()
         if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
+            await self._task
         await self.flush()
 
     async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.flush_interval)
+        while not self._stopping.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self.flush_interval)
             try:
                 await self.flush()
             except Exception:
@@ -72,9 +75,16 @@ class UsageRecorder:
             if not self._pending:
                 return
             batch, self._pending = self._pending, []
+            touched_before = dict(self._touched)
             touches = self._due_touches(batch)
-            async with self.db.write() as session:
-                await self._write(session, batch, touches)
+            try:
+                async with self.db.write() as session:
+                    await self._write(session, batch, touches)
+            except Exception:
+                # Keep the batch for the next flush (within the queue bound).
+                self._pending = (batch + self._pending)[-MAX_QUEUE:]
+                self._touched = touched_before
+                raise
 
     def _due_touches(self, batch: list[UsageEvent]) -> dict[str, UsageEvent]:
         latest: dict[str, UsageEvent] = {}

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from powerpost.kit.db import Database
 from powerpost.kit.sql import insert_if_absent
 from powerpost.models import Account, CreditHold, CreditLedgerEntry
 
@@ -16,6 +17,12 @@ async def balance(session: AsyncSession, account_id: str) -> int | None:
     row = await session.execute(select(Account.balance).where(Account.id == account_id))
     value = row.scalar_one_or_none()
     return None if value is None else int(value)
+
+
+async def balance_now(db: Database, account_id: str) -> int | None:
+    """The hot-path read behind GET /account/credits (see Database.fetch_one)."""
+    row = await db.fetch_one("SELECT balance FROM accounts WHERE id = :id", {"id": account_id})
+    return None if row is None else int(row[0])
 
 
 async def debit_if_covered(session: AsyncSession, account_id: str, amount: int) -> int | None:

@@ -5,7 +5,7 @@ from fastapi import APIRouter
 from powerpost.api_keys.auth import AccountRead
 from powerpost.credits import service
 from powerpost.credits.schemas import CreditBalance
-from powerpost.kit.deps import ReadSession
+from powerpost.kit.deps import Db
 from powerpost.kit.openapi import error_responses
 from powerpost.kit.routing import ApiRoute
 
@@ -18,6 +18,6 @@ router = APIRouter(route_class=ApiRoute, tags=["Account"])
     response_model=CreditBalance,
     responses=error_responses(401, 429),
 )
-async def get_credits(auth: AccountRead, session: ReadSession) -> CreditBalance:
+async def get_credits(auth: AccountRead, db: Db) -> CreditBalance:
     """The account-wide credit balance (no X-Workspace-Id needed)."""
-    return CreditBalance(balance=await service.balance(session, auth.account_id))
+    return CreditBalance(balance=await service.current_balance(db, auth.account_id))

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from powerpost.credits import repository
 from powerpost.kit.clock import utcnow
+from powerpost.kit.db import Database
 from powerpost.kit.errors import InsufficientCredits
 from powerpost.kit.ids import new_id
 from powerpost.models import CreditLedgerEntry
@@ -26,6 +27,14 @@ class UnknownAccount(LookupError):
 
 async def balance(session: AsyncSession, account_id: str) -> int:
     value = await repository.balance(session, account_id)
+    if value is None:
+        raise UnknownAccount(account_id)
+    return value
+
+
+async def current_balance(db: Database, account_id: str) -> int:
+    """Outside a transaction, for reads on the request path."""
+    value = await repository.balance_now(db, account_id)
     if value is None:
         raise UnknownAccount(account_id)
     return value

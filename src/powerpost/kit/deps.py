@@ -33,6 +33,11 @@ async def _settings(request: Request) -> Settings:
     return settings
 
 
+async def _database(request: Request) -> Database:
+    return get_database(request)
+
+
+Db = Annotated[Database, Depends(_database)]
 ReadSession = Annotated[AsyncSession, Depends(_read_session)]
 WriteSession = Annotated[AsyncSession, Depends(_write_session)]
 AppSettings = Annotated[Settings, Depends(_settings)]

@@ -28,13 +28,13 @@ class WindowState:
     allowed: bool
     limit: int
     remaining: int
-    reset_at: int  # Unix seconds
+    reset_at: float  # Unix seconds
 
     def headers(self) -> dict[str, str]:
         return {
             "X-RateLimit-Limit": str(self.limit),
             "X-RateLimit-Remaining": str(self.remaining),
-            "X-RateLimit-Reset": str(self.reset_at),
+            "X-RateLimit-Reset": str(math.ceil(self.reset_at)),
         }
 
     def retry_after(self) -> int:
@@ -76,8 +76,8 @@ class RateLimiter:
             stats = await self._limiter.get_window_stats(item, *identifiers)
         except Exception as exc:  # Redis down or slow: fail open, loudly
             self._degraded(exc)
-            return WindowState(True, item.amount, item.amount, int(time.time()) + item.get_expiry())
-        return WindowState(allowed, item.amount, stats.remaining, math.ceil(stats.reset_time))
+            return WindowState(True, item.amount, item.amount, time.time() + item.get_expiry())
+        return WindowState(allowed, item.amount, stats.remaining, stats.reset_time)
 
     async def hit_key(self, key_id: str, group: str) -> WindowState:
         return await self._hit(self._groups[group], "key", group, key_id)
@@ -92,7 +92,7 @@ class RateLimiter:
         except Exception as exc:
             self._degraded(exc)
             return None
-        return WindowState(False, item.amount, 0, math.ceil(stats.reset_time))
+        return WindowState(False, item.amount, 0, stats.reset_time)
 
     async def record_failed_auth(self, ip: str) -> None:
         try:

@@ -72,7 +72,9 @@ class ApiRoute(APIRoute):
         return authorized_handler
 
 
-def iter_api_routes(routes: Iterable[BaseRoute], prefix: str = "") -> Iterator[tuple[str, APIRoute]]:
+def iter_api_routes(
+    routes: Iterable[BaseRoute], prefix: str = ""
+) -> Iterator[tuple[str, APIRoute]]:
     """(full path, route) for every FastAPI route, looking inside included routers.
 
     FastAPI keeps included routers as nested groups rather than flattening their routes.

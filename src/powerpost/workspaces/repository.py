@@ -6,20 +6,21 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
+from powerpost.kit.db import Database
 from powerpost.models import Workspace
 
+_OWNED = """
+SELECT 1 FROM workspaces
+WHERE id = :workspace_id AND account_id = :account_id AND deleted_at IS NULL
+"""
 
-async def workspace_owned_by(
-    conn: AsyncConnection | AsyncSession, workspace_id: str, account_id: str
-) -> bool:
-    stmt = select(Workspace.id).where(
-        Workspace.id == workspace_id,
-        Workspace.account_id == account_id,
-        Workspace.deleted_at.is_(None),
-    )
-    return (await conn.execute(stmt)).first() is not None
+
+async def workspace_owned_by(db: Database, workspace_id: str, account_id: str) -> bool:
+    """On every workspace-scoped request: the hot-path read (see Database.fetch_one)."""
+    row = await db.fetch_one(_OWNED, {"workspace_id": workspace_id, "account_id": account_id})
+    return row is not None
 
 
 async def list_for_account(session: AsyncSession, account_id: str) -> Sequence[Workspace]:

@@ -442,8 +442,11 @@ _POINT_FACTS: dict[str, tuple[int, int]] = {
 _TOKEN_RE = re.compile(r"[^\W_]+(?:['’][^\W_]+)*")
 _CHUNK_SPLIT_RE = re.compile(r"[.,;:!?()\[\]{}\"“”…|/\n]+|\s[-–—]+\s")
 _BOUNDARY_RE = re.compile(r"([.!?…]+[\"'”’)\]]*)\s+(?=[\"'“‘(\[]?[A-Z0-9À-Ý])")
-_URL_RE = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _HASHTAG_RE = re.compile(r"(?<![\w#&])#([^\W_][\w]*)")
+_CLAUSE_BREAK_RE = re.compile(
+    r",\s+(?=(?:which|who|while|and|but|although|as|with|including|because|since|where|"
+    r"so|after|before|making|helping|allowing)\b)|;\s+|\s+[—–]\s+|:\s+"
+)
 _CITATION_RE = re.compile(r"\[(?:\d+|citation needed|[a-z])\]", re.IGNORECASE)
 
 
@@ -566,18 +569,15 @@ def _shorten_sentence(sentence: str, max_words: int) -> str | None:
     words = sentence.split()
     if len(words) <= max_words:
         return sentence
-    floor = max(5, max_words // 2)
+    floor = max(5, max_words // 3)
     best: int | None = None
-    pattern = re.compile(
-        r",\s+(?=(?:which|who|while|and|but|although|as|with|including|because|since|where|"
-        r"so|after|before|making|helping|allowing)\b)|;\s+|\s+[—–]\s+|:\s+"
-    )
-    for match in pattern.finditer(sentence):
+    for match in _CLAUSE_BREAK_RE.finditer(sentence):
         count = len(sentence[: match.start()].split())
         if floor <= count <= max_words:
             best = match.start()
     if best is None:
-        return None
+        # a little over the target reads fine; far over with no clean cut is dropped
+        return sentence if len(words) <= max_words * 1.25 else None
     return _end_sentence(sentence[:best])
 
 
@@ -631,6 +631,19 @@ class _Keyword:
     spread: int = 1  # in how many pieces of material (prompt, titles, facts) it occurs
 
 
+_NUMBER_WORDS = {
+    2: "two",
+    3: "three",
+    4: "four",
+    5: "five",
+    6: "six",
+    7: "seven",
+    8: "eight",
+    9: "nine",
+    10: "ten",
+}
+
+
 @dataclass(frozen=True)
 class _MediaFacts:
     kind: str
@@ -670,10 +683,6 @@ class _MediaFacts:
         return " ".join([article, *adjectives, noun])
 
 
-_NUMBER_WORDS = {2: "two", 3: "three", 4: "four", 5: "five", 6: "six", 7: "seven", 8: "eight"}
-_NUMBER_WORDS |= {9: "nine", 10: "ten"}
-
-
 def _starts_with_vowel_sound(word: str) -> bool:
     digits = re.match(r"\d+", word)
     if digits:
@@ -694,7 +703,6 @@ class _Material:
     keywords: list[_Keyword]
     focus: str | None
     cta: str | None
-    cta_embedded: bool
     signoff: str | None
     max_words: int
     title_source: str | None
@@ -872,11 +880,13 @@ def _parse_prompt(prompt: str) -> _Prompt:
             parsed.tags.append(tag)
     # the user's own hashtags move to the tag block; the word stays readable in the prose
     text = _squash(_HASHTAG_RE.sub(lambda m: m.group(1), text))
-    for index, sentence in enumerate(_split_sentences(text)):
+    first = True
+    for sentence in _split_sentences(text):
         sentence = sentence.strip()
         if not sentence or _META_DROP.match(sentence):
             continue
-        if index == 0:
+        leading, first = first, False
+        if leading:
             lead = _LEAD_INSTRUCTION.match(sentence)
             if lead and lead.end() < len(sentence):
                 remainder = sentence[lead.end() :].strip()
@@ -902,7 +912,7 @@ def _parse_prompt(prompt: str) -> _Prompt:
                     parsed.statements.append(f"Plus: {_lowercase_common_start(rest)}.")
             continue
         if (
-            index == 0
+            leading
             and not parsed.topic
             and sentence[-1] not in ".!?…"
             and len(sentence.split()) <= 12
@@ -1242,6 +1252,8 @@ def _gather(request: CaptionRequest) -> _Material:
     ]
     media = _media_facts(request.media)
 
+    # The seed is the material only: a writing style changes wording through its rules, and
+    # the same facts keep the same phrasing choices whichever style asks for them.
     seed = hashlib.sha256(
         json.dumps(
             {
@@ -1263,13 +1275,11 @@ def _gather(request: CaptionRequest) -> _Material:
     statements = list(parsed.statements)
 
     cta = _normalize_cta(request.cta_text)
-    cta_embedded = False
     if cta is not None:
         for index, statement in enumerate(statements):
             if _contains_phrase(statement, cta):
                 # the user already wrote the call to action: it becomes the CTA line itself
                 cta = statements.pop(index)
-                cta_embedded = True
                 break
 
     query: dict[str, float] = {}
@@ -1302,6 +1312,7 @@ def _gather(request: CaptionRequest) -> _Material:
 
     topic = parsed.topic
     title_source: str | None = None
+    placeholder_topic = False
     if topic is None and not statements:
         if titles:
             topic = _sentence_case(titles[0], proper)
@@ -1311,6 +1322,7 @@ def _gather(request: CaptionRequest) -> _Material:
         elif media is not None:
             noun = "clip" if media.kind == "video" else "shot"
             topic = f"these {noun}s" if media.count > 1 else f"this {noun}"
+            placeholder_topic = True
     if topic is not None and len(topic.split()) > 16:
         statements.insert(0, _end_sentence(_cap(topic)))
         topic = None
@@ -1322,7 +1334,7 @@ def _gather(request: CaptionRequest) -> _Material:
 
     # a question names a focus only when one clearly recurs; otherwise it stays open
     focus: str | None = None
-    if topic and len(topic.split()) <= 5 and not (media is not None and topic.startswith("th")):
+    if topic and len(topic.split()) <= 5 and not placeholder_topic:
         focus = topic
     else:
         recurring = [k for k in keywords if k.spread >= 2]
@@ -1344,7 +1356,6 @@ def _gather(request: CaptionRequest) -> _Material:
         keywords=keywords,
         focus=focus,
         cta=cta,
-        cta_embedded=cta_embedded,
         signoff=_signoff(examples),
         max_words=max_words,
         title_source=title_source,
@@ -1372,7 +1383,6 @@ class _Draft:
 class _Voice:
     platform: str
     material: _Material
-    tone_name: str
     tone: _Tone
     emoji: EmojiUse
     tag_count: int
@@ -1481,39 +1491,33 @@ def _media_description(mf: _MediaFacts) -> str:
     return text + "."
 
 
-def _choose_tags(voice: _Voice, reserved: Sequence[str] = ()) -> list[str]:
+def _choose_tags(voice: _Voice) -> list[str]:
     count = voice.tag_count
     if count <= 0:
         return []
-    chosen: list[_Keyword] = []
-    deferred: list[_Keyword] = []
-    keys_taken: set[str] = set()
+    chosen: dict[str, str] = {}  # lowercase tag -> tag
+    deferred: list[str] = []
+    words_taken: set[str] = set()
     for keyword in voice.material.keywords:
-        low = keyword.tag.lower()
-        if any(low == k.tag.lower() for k in chosen) or low in (r.lower() for r in reserved):
-            continue
+        if len(chosen) >= count:
+            break
         words = set(keyword.key.split())
-        # prefer new words over re-spelling ones already tagged (#ColdBrew, then #cold)
-        if words <= keys_taken:
-            deferred.append(keyword)
+        # prefer new words over re-spelling tagged ones (#ColdBrew first, #cold only to fill)
+        if words <= words_taken:
+            deferred.append(keyword.tag)
             continue
-        chosen.append(keyword)
-        keys_taken |= words
+        chosen.setdefault(keyword.tag.lower(), keyword.tag)
+        words_taken |= words
+    for tag in deferred:
         if len(chosen) >= count:
             break
-    for keyword in deferred:
-        if len(chosen) >= count:
-            break
-        chosen.append(keyword)
-    return [k.tag for k in chosen[:count]]
+        chosen.setdefault(tag.lower(), tag)
+    return list(chosen.values())
 
 
 def _closing(voice: _Voice) -> tuple[str | None, str | None]:
     m = voice.material
-    cta = m.cta
-    if cta is None:
-        default = voice.tone.cta.get(voice.platform) or _BASE_CTA.get(voice.platform)
-        cta = default
+    cta = m.cta or voice.tone.cta.get(voice.platform) or _BASE_CTA.get(voice.platform)
     signoff = m.signoff
     if signoff and cta and _contains_phrase(cta, signoff):
         signoff = None
@@ -1784,13 +1788,12 @@ def _resolve_tone(style: WritingStyle | None, platform: str) -> str:
 
 
 def _write(platform: str, material: _Material, style: WritingStyle | None) -> str | dict[str, str]:
-    tone_name = _resolve_tone(style, platform)
+    tone = _TONES[_resolve_tone(style, platform)]
     default_tags, max_tags = _PLATFORM_TAGS[platform]
     voice = _Voice(
         platform=platform,
         material=material,
-        tone_name=tone_name,
-        tone=_TONES[tone_name],
+        tone=tone,
         emoji=style.emoji_use if style is not None else _PLATFORM_EMOJI[platform],
         tag_count=min(max(style.hashtag_count, 0), max_tags) if style is not None else default_tags,
     )

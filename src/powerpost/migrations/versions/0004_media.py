@@ -41,9 +41,7 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
         sa.CheckConstraint("kind IN ('image', 'video')", name=op.f("ck_media_kind_known")),
-        sa.CheckConstraint(
-            "origin IN ('upload', 'generated')", name=op.f("ck_media_origin_known")
-        ),
+        sa.CheckConstraint("origin IN ('upload', 'generated')", name=op.f("ck_media_origin_known")),
         sa.CheckConstraint("file_size >= 0", name=op.f("ck_media_file_size_not_negative")),
         sa.ForeignKeyConstraint(
             ["account_id"],

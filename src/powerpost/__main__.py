@@ -1,0 +1,3 @@
+from powerpost.cli import main
+
+main()

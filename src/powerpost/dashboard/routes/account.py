@@ -1,0 +1,76 @@
+"""Settings → Account: who is signed in, and changing the password."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from powerpost.accounts import passwords
+from powerpost.accounts import service as accounts
+from powerpost.dashboard import sessions
+from powerpost.dashboard.deps import (
+    CheckedViewer,
+    CurrentViewer,
+    Form,
+    PageWrite,
+    client_ip,
+    field,
+    throttle,
+)
+from powerpost.dashboard.errors import LoginRequired
+from powerpost.dashboard.rendering import render
+from powerpost.dashboard.routes.common import minutes, redirect, set_session_cookie
+from powerpost.dashboard.sessions import Viewer
+
+router = APIRouter(include_in_schema=False)
+PAGE = "/settings/account"
+
+
+def _page(request: Request, viewer: Viewer, *, status: int = 200, error: str = "") -> Response:
+    return render(
+        request,
+        "settings/account.html",
+        viewer=viewer,
+        status=status,
+        title="Account",
+        error=error,
+        min_password=passwords.MIN_PASSWORD_LENGTH,
+    )
+
+
+@router.get(PAGE)
+async def account_page(request: Request, viewer: CurrentViewer) -> Response:
+    return _page(request, viewer)
+
+
+@router.post(PAGE + "/password")
+async def change_password(
+    request: Request, viewer: CheckedViewer, session: PageWrite, form: Form
+) -> Response:
+    current = field(form, "current_password")
+    new = field(form, "new_password")
+    if new != field(form, "new_password_confirm"):
+        return _page(request, viewer, status=400, error="The two new passwords are not the same.")
+    ip = client_ip(request)
+    limiter = throttle(request)
+    wait = await limiter.login_blocked(ip, viewer.email)
+    if wait is not None:
+        return _page(
+            request, viewer, status=429, error=f"Too many attempts. Try again in {minutes(wait)}."
+        )
+    account = await accounts.find_by_email(session, viewer.email)
+    if account is None:
+        raise LoginRequired(PAGE)
+    try:
+        await accounts.change_password(session, account, current, new)
+    except accounts.AccountRefused as refused:
+        if not await passwords.verify_password(account.password_hash, current):
+            await limiter.login_failed(ip, viewer.email)
+        return _page(request, viewer, status=400, error=str(refused))
+    # A new password ends every other session, and this one gets a fresh token too.
+    issued = await sessions.start_session(
+        session, account.id, replaced_token=request.cookies.get(sessions.SESSION_COOKIE)
+    )
+    await sessions.end_other_sessions(session, account.id, issued.record.id)
+    response = redirect(f"{PAGE}?notice=password-changed")
+    set_session_cookie(response, request, issued.token)
+    return response

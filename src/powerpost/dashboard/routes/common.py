@@ -1,0 +1,123 @@
+"""Pieces the dashboard routes share: cookies, the anonymous-page token, the re-prompt."""
+
+from __future__ import annotations
+
+from fastapi import Request, Response
+from fastapi.responses import HTMLResponse, RedirectResponse
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
+
+from powerpost.accounts import service as accounts
+from powerpost.dashboard import sessions
+from powerpost.dashboard.deps import CSRF_FIELD, client_ip, field, throttle
+from powerpost.dashboard.rendering import PAGE_HEADERS, render
+from powerpost.dashboard.sessions import Viewer
+
+REAUTH_FIELD = "reauth_password"
+WRONG_CREDENTIALS = "Wrong email or password."
+
+
+def is_https(request: Request) -> bool:
+    return request.url.scheme == "https"
+
+
+def set_session_cookie(response: Response, request: Request, token: str) -> None:
+    response.set_cookie(
+        sessions.SESSION_COOKIE,
+        token,
+        max_age=int(sessions.ABSOLUTE_LIFETIME.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
+    )
+
+
+def clear_session_cookie(response: Response, request: Request) -> None:
+    response.delete_cookie(
+        sessions.SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=is_https(request)
+    )
+
+
+def redirect(url: str) -> RedirectResponse:
+    """See-other after a form post (the browser then GETs the page)."""
+    return RedirectResponse(url, status_code=303, headers=PAGE_HEADERS)
+
+
+def prelogin_token(request: Request) -> tuple[str, bool]:
+    existing = request.cookies.get(sessions.PRELOGIN_COOKIE, "")
+    if 32 <= len(existing) <= sessions.MAX_TOKEN_LENGTH:
+        return existing, False
+    return sessions.new_token(), True
+
+
+def anonymous_page(
+    request: Request, template: str, *, status: int = 200, title: str, **context: object
+) -> HTMLResponse:
+    token, fresh = prelogin_token(request)
+    response = render(
+        request, template, viewer=None, csrf_token=token, status=status, title=title, **context
+    )
+    if fresh:
+        response.set_cookie(
+            sessions.PRELOGIN_COOKIE,
+            token,
+            path="/",
+            httponly=True,
+            samesite="lax",
+            secure=is_https(request),
+        )
+    return response
+
+
+def minutes(seconds: int) -> str:
+    count = max(1, (seconds + 59) // 60)
+    return f"{count} minute{'' if count == 1 else 's'}"
+
+
+async def recent_login_gate(
+    request: Request, session: AsyncSession, viewer: Viewer, form: FormData, *, action: str
+) -> Response | None:
+    """None when the password was typed in the last 15 minutes (or is typed right now);
+    otherwise the page that asks for it and then replays the original form."""
+    if viewer.recent_login():
+        return None
+    password = field(form, REAUTH_FIELD)
+    error = ""
+    status = 200
+    if password:
+        ip = client_ip(request)
+        limiter = throttle(request)
+        wait = await limiter.login_blocked(ip, viewer.email)
+        if wait is not None:
+            error = f"Too many wrong passwords. Try again in {minutes(wait)}."
+            status = 429
+        else:
+            account = await accounts.authenticate(session, viewer.email, password)
+            if account is not None and account.id == viewer.account_id:
+                await sessions.confirm_password(session, viewer)
+                return None
+            await limiter.login_failed(ip, viewer.email)
+            error = "That password is not correct."
+            status = 400
+    replay = [
+        (name, value)
+        for name, value in form.multi_items()
+        if name not in (CSRF_FIELD, REAUTH_FIELD) and isinstance(value, str)
+    ]
+    return render(
+        request,
+        "reauth.html",
+        viewer=viewer,
+        status=status,
+        title="Confirm your password",
+        action_url=request.url.path,
+        cancel_url=(
+            "/settings/workspaces"
+            if request.url.path.startswith("/settings/workspaces")
+            else "/settings/api"
+        ),
+        action=action,
+        replay=replay,
+        error=error,
+    )

@@ -1,0 +1,93 @@
+"""Sign-in throttling per client address and per email (limits.aio, fixed windows).
+
+Only failures count, so a person who types the password right is never slowed down, and a
+success clears the email's window. Unknown emails count like known ones: the throttle
+must not reveal which addresses have accounts. Emails are hashed before they become
+storage keys. Like the API limiter, an unreachable Redis fails open, loudly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import math
+import time
+from dataclasses import dataclass
+
+from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import FixedWindowRateLimiter
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ThrottleRules:
+    failures_per_email: RateLimitItem = RateLimitItemPerMinute(5, 15)
+    failures_per_ip: RateLimitItem = RateLimitItemPerMinute(30, 15)
+    signups_per_ip: RateLimitItem = RateLimitItemPerHour(10)
+
+
+def _email_id(email: str) -> str:
+    return hashlib.sha256(email.strip().lower().encode("utf-8")).hexdigest()[:32]
+
+
+class LoginThrottle:
+    def __init__(self, redis_url: str | None, rules: ThrottleRules | None = None) -> None:
+        storage: Storage
+        if redis_url:
+            storage = RedisStorage(
+                "async+" + redis_url,
+                implementation="redispy",
+                wrap_exceptions=True,
+                socket_timeout=0.5,
+                socket_connect_timeout=0.5,
+            )
+        else:
+            storage = MemoryStorage()
+        self._storage = storage
+        self._limiter = FixedWindowRateLimiter(storage)
+        self.rules = rules or ThrottleRules()
+
+    async def _retry_after(self, item: RateLimitItem, *identifiers: str) -> int | None:
+        try:
+            if await self._limiter.test(item, *identifiers):
+                return None
+            stats = await self._limiter.get_window_stats(item, *identifiers)
+        except Exception as exc:
+            log.error("sign-in throttle storage unavailable, not throttling: %s", exc)
+            return None
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+    async def _hit(self, item: RateLimitItem, *identifiers: str) -> None:
+        try:
+            await self._limiter.hit(item, *identifiers)
+        except Exception as exc:
+            log.error("sign-in throttle storage unavailable: %s", exc)
+
+    async def login_blocked(self, ip: str, email: str) -> int | None:
+        """Seconds to wait when this address or this email used up its failures."""
+        by_ip = await self._retry_after(self.rules.failures_per_ip, "dash-login-ip", ip)
+        by_email = await self._retry_after(
+            self.rules.failures_per_email, "dash-login-email", _email_id(email)
+        )
+        waits = [w for w in (by_ip, by_email) if w is not None]
+        return max(waits) if waits else None
+
+    async def login_failed(self, ip: str, email: str) -> None:
+        await self._hit(self.rules.failures_per_ip, "dash-login-ip", ip)
+        await self._hit(self.rules.failures_per_email, "dash-login-email", _email_id(email))
+
+    async def login_succeeded(self, email: str) -> None:
+        try:
+            await self._limiter.clear(
+                self.rules.failures_per_email, "dash-login-email", _email_id(email)
+            )
+        except Exception as exc:
+            log.error("sign-in throttle storage unavailable: %s", exc)
+
+    async def signup_blocked(self, ip: str) -> int | None:
+        return await self._retry_after(self.rules.signups_per_ip, "dash-signup-ip", ip)
+
+    async def signup_attempted(self, ip: str) -> None:
+        await self._hit(self.rules.signups_per_ip, "dash-signup-ip", ip)

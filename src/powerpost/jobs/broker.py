@@ -1,0 +1,42 @@
+"""The taskiq broker that carries job ids: in memory (embedded) or a Redis stream (scaled).
+
+Only the job id travels; the row holds everything else. The broker's own retries, delays
+and redelivery are not relied on: messages are acknowledged on receipt, and a message that
+is lost (a crash, a trimmed stream) is replaced by the dispatcher's next kick.
+"""
+
+from __future__ import annotations
+
+from taskiq import AsyncBroker, InMemoryBroker
+
+from powerpost.config import Settings
+
+TASK_NAME = "powerpost.jobs.run"
+QUEUE_NAME = "powerpost:jobs"
+CONSUMER_GROUP = "powerpost-workers"
+# Acked entries stay in a stream until trimmed; kicks are cheap to lose, memory is not.
+STREAM_MAXLEN = 100_000
+
+
+def make_broker(settings: Settings) -> AsyncBroker:
+    if settings.redis_url:
+        from taskiq_redis import RedisStreamBroker
+
+        broker: AsyncBroker = RedisStreamBroker(
+            settings.redis_url,
+            queue_name=QUEUE_NAME,
+            consumer_group_name=CONSUMER_GROUP,
+            maxlen=STREAM_MAXLEN,
+            approximate=True,
+            xread_block=5000,
+            # A kick the receiver never acknowledged is reclaimed by another worker after
+            # this long; the dispatcher usually gets there first.
+            idle_timeout=120_000,
+            unacknowledged_lock_timeout=30,
+        )
+        return broker
+    return InMemoryBroker(max_stored_results=1, propagate_exceptions=False)
+
+
+def is_in_memory(broker: AsyncBroker) -> bool:
+    return isinstance(broker, InMemoryBroker)

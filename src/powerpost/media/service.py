@@ -1,0 +1,382 @@
+"""The media library: accept files (uploads and generated), account for quota, serve, delete.
+
+The quota is counted in the account row (`storage_used_bytes`) and only ever changed by
+guarded single statements, so concurrent uploads cannot overshoot it and a deletion gives
+bytes back exactly once. Every path that fails after the reservation returns it and removes
+whatever it already wrote: a failed upload leaves no object, no row and no quota used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import unicodedata
+from collections.abc import AsyncIterator, Awaitable, Iterable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from powerpost.kit.clock import utcnow
+from powerpost.kit.db import Database
+from powerpost.kit.errors import (
+    InternalError,
+    NotFound,
+    PayloadTooLarge,
+    StorageQuotaExceeded,
+    ValidationError,
+)
+from powerpost.kit.ffmpeg import ToolFailed, ToolMissing
+from powerpost.kit.ids import new_id, parse_uuid
+from powerpost.media import repository
+from powerpost.media.inspect import MediaFacts, MediaKind, MediaRejected, inspect_file
+from powerpost.media.inspect import make_thumbnail as _make_thumbnail
+from powerpost.media.signing import Variant
+from powerpost.media.storage import Storage
+from powerpost.models import Media
+
+__all__ = [
+    "MAX_BYTES",
+    "MediaFile",
+    "create_upload",
+    "delete_media",
+    "file_for",
+    "get_workspace_media",
+    "list_media",
+    "open_local",
+    "quota_usage",
+    "sanitize_file_name",
+    "store_generated",
+    "too_large",
+]
+
+log = logging.getLogger("powerpost.media")
+
+MB = 1024 * 1024
+# Read at call time (tests lower them with monkeypatch.setitem).
+MAX_BYTES: dict[MediaKind, int] = {"image": 10 * MB, "video": 500 * MB}
+THUMBNAIL_SIDE = 480
+MAX_FILE_NAME = 255
+
+
+def too_large(kind: MediaKind) -> PayloadTooLarge:
+    limit = MAX_BYTES[kind]
+    size = f"{limit / MB:g} MB" if limit >= MB else f"{limit:,} bytes"
+    return PayloadTooLarge(f"The {kind} is larger than the {size} limit for {kind} uploads")
+
+
+def sanitize_file_name(raw: str | None) -> str:
+    """A display name from a client: no directories, no control or bidi characters."""
+    name = (raw or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = unicodedata.normalize("NFC", name)
+    # Category C covers controls, format characters (U+202E reordering tricks among
+    # them), surrogates and unassigned code points.
+    name = "".join(ch for ch in name if not unicodedata.category(ch).startswith("C")).strip()
+    if len(name) > MAX_FILE_NAME:
+        stem, dot, ext = name.rpartition(".")
+        if dot and stem and 0 < len(ext) <= 16:
+            name = stem[: MAX_FILE_NAME - len(ext) - 1].rstrip() + "." + ext
+        else:
+            name = name[:MAX_FILE_NAME].rstrip()
+    return name or "upload"
+
+
+# --- accepting files ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Prepared:
+    facts: MediaFacts
+    size: int
+    thumbnail: Path
+    thumbnail_size: tuple[int, int]
+
+
+@asynccontextmanager
+async def _prepared(
+    storage: Storage, source: Path, declared: MediaKind
+) -> AsyncIterator[_Prepared]:
+    """Judge the bytes and render the thumbnail into scratch space (removed afterwards)."""
+    size = (await asyncio.to_thread(source.stat)).st_size
+    if size > MAX_BYTES[declared]:
+        raise too_large(declared)
+    try:
+        facts = await asyncio.to_thread(inspect_file, source, declared)
+    except MediaRejected as exc:
+        raise ValidationError(str(exc)) from None
+    except ToolMissing as exc:
+        log.error("media inspection impossible: %s", exc)
+        raise InternalError("Video processing is not available on this server") from None
+    thumbnail = await asyncio.to_thread(storage.new_temp_path, ".jpg")
+    try:
+        try:
+            thumbnail_size = await asyncio.to_thread(
+                _make_thumbnail, source, facts, thumbnail, max_side=THUMBNAIL_SIDE
+            )
+        except ToolFailed:
+            raise ValidationError("The video could not be decoded.") from None
+        except ToolMissing as exc:
+            log.error("thumbnail impossible: %s", exc)
+            raise InternalError("Video processing is not available on this server") from None
+        yield _Prepared(facts, size, thumbnail, thumbnail_size)
+    finally:
+        await asyncio.to_thread(thumbnail.unlink, True)
+
+
+def _new_media(
+    prep: _Prepared,
+    *,
+    account_id: str,
+    workspace_id: str,
+    file_name: str,
+    origin: str,
+) -> Media:
+    media_id = new_id()
+    folder = f"{account_id}/{workspace_id}/{media_id}"
+    facts = prep.facts
+    return Media(
+        id=media_id,
+        account_id=account_id,
+        workspace_id=workspace_id,
+        kind=facts.kind,
+        mime_type=facts.mime_type,
+        file_name=sanitize_file_name(file_name),
+        file_size=prep.size,
+        width=facts.width,
+        height=facts.height,
+        duration_seconds=facts.duration_seconds,
+        has_audio=facts.has_audio,
+        dominant_colors=list(facts.dominant_colors),
+        storage_key=f"{folder}/original.{facts.extension}",
+        thumbnail_key=f"{folder}/thumbnail.jpg",
+        thumbnail_width=prep.thumbnail_size[0],
+        thumbnail_height=prep.thumbnail_size[1],
+        origin=origin,
+        created_at=utcnow(),
+        deleted_at=None,
+    )
+
+
+async def _write_objects(storage: Storage, media: Media, source: Path, prep: _Prepared) -> None:
+    await storage.put_file(media.storage_key, source, media.mime_type)
+    if media.thumbnail_key is not None:
+        await storage.put_file(media.thumbnail_key, prep.thumbnail, "image/jpeg")
+
+
+async def _delete_objects(storage: Storage, keys: Iterable[str | None]) -> None:
+    for key in keys:
+        if key is None:
+            continue
+        try:
+            await storage.delete(key)
+        except Exception as exc:
+            # The row is already gone or never existed; an orphaned object only costs disk.
+            log.warning("could not delete media object %s: %s", key, type(exc).__name__)
+
+
+async def _finish(work: Awaitable[None]) -> None:
+    """Run clean-up to the end even if the request that started it is being cancelled."""
+    await asyncio.shield(asyncio.ensure_future(work))
+
+
+async def create_upload(
+    db: Database,
+    storage: Storage,
+    *,
+    account_id: str,
+    workspace_id: str,
+    source: Path,
+    declared: MediaKind,
+    file_name: str,
+) -> Media:
+    """Accept a spooled upload: inspect, reserve quota, store, insert (origin=upload).
+
+    Uses its own short transactions rather than the request's: on SQLite a write
+    transaction held across ffprobe and a 500 MB copy would stall every other writer.
+    """
+    async with _prepared(storage, source, declared) as prep:
+        media = _new_media(
+            prep,
+            account_id=account_id,
+            workspace_id=workspace_id,
+            file_name=file_name,
+            origin="upload",
+        )
+        async with db.write() as session:
+            reserved = await repository.reserve_quota(session, account_id, prep.size)
+        if not reserved:
+            raise StorageQuotaExceeded(
+                "This upload would exceed the account's storage quota; delete media to free space"
+            )
+        try:
+            await _write_objects(storage, media, source, prep)
+            async with db.write() as session:
+                session.add(media)
+        except BaseException:
+            await _finish(_undo_upload(db, storage, media))
+            raise
+    return media
+
+
+async def _undo_upload(db: Database, storage: Storage, media: Media) -> None:
+    await _delete_objects(storage, (media.storage_key, media.thumbnail_key))
+    async with db.write() as session:
+        await repository.release_quota(session, media.account_id, media.file_size)
+
+
+async def store_generated(
+    session: AsyncSession,
+    storage: Storage,
+    *,
+    account_id: str,
+    workspace_id: str,
+    data: bytes | None = None,
+    path: Path | None = None,
+    declared: MediaKind,
+    file_name: str,
+) -> Media:
+    """Add a generated file (bytes or a local file) to the library, origin=generated.
+
+    Same inspection, size limit, quota and thumbnail as an upload. The quota reservation
+    and the row go into a savepoint of the caller's transaction, so a failure here leaves
+    the caller's transaction usable and nothing reserved; ``path`` is left in place.
+    """
+    if (data is None) == (path is None):
+        raise ValueError("store_generated needs exactly one of data and path")
+    spooled: Path | None = None
+    if path is None:
+        spooled = await asyncio.to_thread(storage.new_temp_path)
+        path = spooled
+    try:
+        if data is not None:
+            await asyncio.to_thread(path.write_bytes, data)
+        async with _prepared(storage, path, declared) as prep:
+            media = _new_media(
+                prep,
+                account_id=account_id,
+                workspace_id=workspace_id,
+                file_name=file_name,
+                origin="generated",
+            )
+            try:
+                async with session.begin_nested():
+                    if not await repository.reserve_quota(session, account_id, prep.size):
+                        raise StorageQuotaExceeded(
+                            "The generated file would exceed the account's storage quota"
+                        )
+                    await _write_objects(storage, media, path, prep)
+                    session.add(media)
+                    await session.flush()
+            except BaseException:
+                await _finish(_delete_objects(storage, (media.storage_key, media.thumbnail_key)))
+                raise
+    finally:
+        if spooled is not None:
+            await asyncio.to_thread(spooled.unlink, True)
+    return media
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+async def get_workspace_media(
+    session: AsyncSession, workspace_id: str, media_ids: list[str]
+) -> list[Media]:
+    """The live media of ``workspace_id`` in the order asked for.
+
+    Raises `NotFound` naming the first id that is unknown, deleted or of another workspace
+    (all three look the same from outside: no existence oracle across tenants).
+    """
+    wanted = {canonical for raw in media_ids if (canonical := parse_uuid(raw)) is not None}
+    found = {m.id: m for m in await repository.live_in_workspace(session, workspace_id, wanted)}
+    result: list[Media] = []
+    for raw in media_ids:
+        media = found.get(parse_uuid(raw) or "")
+        if media is None:
+            raise NotFound(f"Media '{raw[:64]}' not found")
+        result.append(media)
+    return result
+
+
+@asynccontextmanager
+async def open_local(storage: Storage, media: Media) -> AsyncIterator[Path]:
+    """A local path holding the original, to process (read-only): the stored file itself
+    for local storage, a temporary download for S3 (removed when the block ends)."""
+    async with storage.local_file(media.storage_key) as path:
+        yield path
+
+
+async def list_media(
+    session: AsyncSession, workspace_id: str, *, limit: int = 60, offset: int = 0
+) -> tuple[list[Media], int]:
+    """A page of live media, newest first, and the total count."""
+    rows = await repository.list_in_workspace(session, workspace_id, limit=limit, offset=offset)
+    return list(rows), await repository.count_in_workspace(session, workspace_id)
+
+
+async def quota_usage(session: AsyncSession, account_id: str) -> tuple[int, int]:
+    """(bytes used, bytes allowed) of the account's media storage."""
+    found = await repository.quota(session, account_id)
+    if found is None:
+        raise NotFound("Account not found")
+    return found
+
+
+@dataclass(frozen=True)
+class MediaFile:
+    key: str
+    size: int
+    content_type: str
+    file_name: str
+
+
+async def file_for(db: Database, storage: Storage, media_id: str, variant: Variant) -> MediaFile:
+    """What a signed URL serves; `NotFound` for deleted media or a missing object.
+
+    Opens its own short read: a long video stream must not pin a pooled connection.
+    """
+    canonical = parse_uuid(media_id)
+    media = None
+    if canonical is not None:
+        async with db.read() as session:
+            media = await repository.live_by_id(session, canonical)
+    if media is None:
+        raise NotFound("Media not found")
+    if variant == "thumbnail":
+        if media.thumbnail_key is None:
+            raise NotFound("This media has no thumbnail")
+        key, content_type = media.thumbnail_key, "image/jpeg"
+        file_name = f"{Path(media.file_name).stem or 'thumbnail'}-thumbnail.jpg"
+    else:
+        key, content_type, file_name = media.storage_key, media.mime_type, media.file_name
+    size = await storage.size(key)
+    if size is None:
+        log.warning("media %s has no stored %s object", media.id, variant)
+        raise NotFound("Media not found")
+    return MediaFile(key=key, size=size, content_type=content_type, file_name=file_name)
+
+
+# --- deleting -------------------------------------------------------------------------------
+
+
+async def delete_media(
+    session: AsyncSession, storage: Storage, account_id: str, workspace_id: str, media_id: str
+) -> None:
+    """Soft-delete the row, give the quota back and remove the objects, exactly once.
+
+    The guarded UPDATE hands the row to one caller only (the others wait on its lock and
+    then see it deleted → `NotFound`). The objects are removed before the caller commits;
+    should that commit fail the row would survive without its files, which is the lesser
+    evil next to files that outlive their row and keep counting against nobody.
+    """
+    canonical = parse_uuid(media_id)
+    deleted = None
+    if canonical is not None:
+        deleted = await repository.mark_deleted(
+            session, account_id, workspace_id, canonical, utcnow()
+        )
+    if deleted is None:
+        raise NotFound("Media not found")
+    await repository.release_quota(session, deleted.account_id, deleted.file_size)
+    await _finish(_delete_objects(storage, (deleted.storage_key, deleted.thumbnail_key)))

@@ -1,0 +1,272 @@
+"""Key lifecycle: the 10-key limit under concurrency, roll with grace, revoke, expiry,
+pepper rotation, debounced last-used."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import event, select, update
+
+from powerpost.api_keys import service as keys
+from powerpost.api_keys.service import KeyRefused
+from powerpost.config import Settings
+from powerpost.kit.clock import utcnow
+from powerpost.kit.security import KeyHasher
+from powerpost.models import ApiKey
+from tests.fixtures.factories import Factory, headers
+
+CREDITS = "/api/v1/account/credits"
+
+
+async def _create(app: FastAPI, account_id: str, name: str) -> str | None:
+    try:
+        async with app.state.db.write() as session:
+            issued = await keys.create_key(
+                session, app.state.hasher, account_id=account_id, name=name, created_by="test"
+            )
+        return issued.secret
+    except KeyRefused:
+        return None
+
+
+async def _active_count(app: FastAPI, account_id: str) -> int:
+    async with app.state.db.read() as session:
+        rows = await keys.list_keys(session, account_id)
+    now = utcnow()
+    return sum(1 for k in rows if keys.status_of(k, now) == "active")
+
+
+async def test_thirty_concurrent_creates_from_zero_give_exactly_ten(
+    app: FastAPI, factory: Factory
+) -> None:
+    tenant = await factory.account()
+    results = await asyncio.gather(*(_create(app, tenant.account_id, f"k{i}") for i in range(30)))
+    assert sum(r is not None for r in results) == 10
+    assert await _active_count(app, tenant.account_id) == 10
+
+
+async def test_limit_message_and_revoke_frees_a_slot(app: FastAPI, factory: Factory) -> None:
+    tenant = await factory.account()
+    ids = [(await factory.key(tenant, name=f"k{i}"))[0] for i in range(10)]
+    with pytest.raises(KeyRefused, match="10 active API keys"):
+        await factory.key(tenant, name="eleventh")
+    async with app.state.db.write() as session:
+        await keys.revoke_key(session, account_id=tenant.account_id, key_id=ids[0])
+    await factory.key(tenant, name="eleventh")
+    # expired keys do not count either
+    async with app.state.db.write() as session:
+        await session.execute(
+            update(ApiKey)
+            .where(ApiKey.id == ids[1])
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    await factory.key(tenant, name="twelfth")
+    assert await _active_count(app, tenant.account_id) == 10
+
+
+async def test_key_types_and_scopes(factory: Factory) -> None:
+    tenant = await factory.account()
+    for bad_type in ("admin", "", "READ_WRITE"):
+        with pytest.raises(KeyRefused):
+            await factory.key(tenant, bad_type)
+    with pytest.raises(KeyRefused, match="Unknown scope"):
+        await factory.key(tenant, scopes=["posts:destroy"])
+    with pytest.raises(KeyRefused, match="1 to 64"):
+        await factory.key(tenant, name="x" * 65)
+    with pytest.raises(KeyRefused, match="1 to 64"):
+        await factory.key(tenant, name="   ")
+    key_id, _ = await factory.key(tenant, scopes=["account:read", "posts:read"])
+    async with factory.db.read() as session:
+        row = await session.get(ApiKey, key_id)
+    assert row is not None
+    assert row.type == "custom"
+    assert row.scopes == "account:read posts:read"
+
+
+async def test_revoke_is_immediate_idempotent_and_irreversible(
+    app: FastAPI, client: httpx.AsyncClient, factory: Factory
+) -> None:
+    tenant = await factory.account()
+    key_id, secret = await factory.key(tenant)
+    assert (await client.get(CREDITS, headers=headers(secret))).status_code == 200
+    async with app.state.db.write() as session:
+        first = await keys.revoke_key(
+            session, account_id=tenant.account_id, key_id=key_id, reason="leaked"
+        )
+    revoked_at = first.revoked_at
+    assert (await client.get(CREDITS, headers=headers(secret))).status_code == 401
+    async with app.state.db.write() as session:
+        again = await keys.revoke_key(session, account_id=tenant.account_id, key_id=key_id)
+    assert again.revoked_at == revoked_at
+    assert again.revoked_reason == "leaked"
+    # another account cannot revoke (or see) it
+    other = await factory.account()
+    with pytest.raises(KeyRefused):
+        async with app.state.db.write() as session:
+            await keys.revoke_key(session, account_id=other.account_id, key_id=key_id)
+
+
+async def test_roll_keeps_old_key_for_the_grace_period(
+    app: FastAPI, client: httpx.AsyncClient, factory: Factory
+) -> None:
+    tenant = await factory.account()
+    old_id, old = await factory.key(tenant, "read_draft", name="ci")
+    async with app.state.db.write() as session:
+        rolled = await keys.roll_key(
+            session,
+            app.state.hasher,
+            account_id=tenant.account_id,
+            key_id=old_id,
+            grace_hours=2,
+            created_by="test",
+        )
+    assert rolled.record.name == "ci"
+    assert rolled.record.type == "read_draft"
+    assert (await client.get(CREDITS, headers=headers(old))).status_code == 200
+    assert (await client.get(CREDITS, headers=headers(rolled.secret))).status_code == 200
+    async with app.state.db.read() as session:
+        old_row = await session.get(ApiKey, old_id)
+    assert old_row is not None and old_row.expires_at is not None
+    assert timedelta(hours=1, minutes=59) < old_row.expires_at - utcnow() <= timedelta(hours=2)
+    # the rolled key no longer counts, so rolling at the limit works
+    assert await _active_count(app, tenant.account_id) == 1
+    with pytest.raises(KeyRefused, match="rolled already"):
+        async with app.state.db.write() as session:
+            await keys.roll_key(
+                session,
+                app.state.hasher,
+                account_id=tenant.account_id,
+                key_id=old_id,
+                grace_hours=1,
+                created_by="t",
+            )
+    # grace over: the old key stops working
+    async with app.state.db.write() as session:
+        await session.execute(
+            update(ApiKey)
+            .where(ApiKey.id == old_id)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    assert (await client.get(CREDITS, headers=headers(old))).status_code == 401
+    assert (await client.get(CREDITS, headers=headers(rolled.secret))).status_code == 200
+
+
+async def test_roll_with_zero_grace_revokes_now(
+    app: FastAPI, client: httpx.AsyncClient, factory: Factory
+) -> None:
+    tenant = await factory.account()
+    old_id, old = await factory.key(tenant)
+    async with app.state.db.write() as session:
+        rolled = await keys.roll_key(
+            session,
+            app.state.hasher,
+            account_id=tenant.account_id,
+            key_id=old_id,
+            grace_hours=0,
+            created_by="t",
+        )
+    assert (await client.get(CREDITS, headers=headers(old))).status_code == 401
+    assert (await client.get(CREDITS, headers=headers(rolled.secret))).status_code == 200
+    with pytest.raises(KeyRefused, match="Grace"):
+        async with app.state.db.write() as session:
+            await keys.roll_key(
+                session,
+                app.state.hasher,
+                account_id=tenant.account_id,
+                key_id=rolled.record.id,
+                grace_hours=25,
+                created_by="t",
+            )
+
+
+async def test_pepper_rotation_keeps_old_keys_working_and_rewrites_them(
+    settings: Settings, factory: Factory, app: FastAPI
+) -> None:
+    tenant = await factory.account()
+    key_id, secret = await factory.key(tenant)
+    from dataclasses import replace
+
+    from powerpost.app import create_app
+
+    rotated = replace(settings, key_peppers={**settings.key_peppers, 2: b"\x33" * 32})
+    new_app = create_app(rotated)
+    async with new_app.router.lifespan_context(new_app):
+        transport = httpx.ASGITransport(app=new_app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            assert (await c.get(CREDITS, headers=headers(secret))).status_code == 200
+        async with new_app.state.db.read() as session:
+            row = await session.get(ApiKey, key_id)
+        assert row is not None
+        assert row.pepper_version == 2
+        assert row.digest == KeyHasher(rotated.key_peppers).digest(secret)
+        async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+            assert (await c.get(CREDITS, headers=headers(secret))).status_code == 200
+
+
+async def test_hundred_uses_in_a_minute_write_last_used_at_most_once(
+    app: FastAPI, client: httpx.AsyncClient, factory: Factory
+) -> None:
+    tenant = await factory.account()
+    key_id, secret = await factory.key(tenant)
+    writes: list[str] = []
+
+    def record(_c: object, _cur: object, statement: str, *_a: object) -> None:
+        if statement.lstrip().upper().startswith("UPDATE API_KEYS"):
+            writes.append(statement)
+
+    engine = app.state.db.write_engine.sync_engine
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        for i in range(100):
+            assert (await client.get(CREDITS, headers=headers(secret))).status_code == 200
+            if i % 25 == 0:
+                await app.state.usage.flush()
+        await app.state.usage.flush()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert len(writes) == 1
+    async with app.state.db.read() as session:
+        row = (await session.execute(select(ApiKey).where(ApiKey.id == key_id))).scalar_one()
+    assert row.last_used_at is not None
+    assert row.last_used_ip == "203.0.113.7"
+    assert utcnow() - row.last_used_at < timedelta(seconds=30)
+
+
+async def test_failed_attempts_do_not_touch_last_used(
+    app: FastAPI, client: httpx.AsyncClient, factory: Factory
+) -> None:
+    tenant = await factory.account()
+    key_id, secret = await factory.key(tenant)
+    async with app.state.db.write() as session:
+        await keys.revoke_key(session, account_id=tenant.account_id, key_id=key_id)
+    await client.get(CREDITS, headers=headers(secret))
+    await app.state.usage.flush()
+    async with app.state.db.read() as session:
+        row = await session.get(ApiKey, key_id)
+    assert row is not None and row.last_used_at is None
+
+
+async def test_last_used_never_moves_backwards(app: FastAPI, factory: Factory) -> None:
+    from powerpost.api_keys import repository
+
+    tenant = await factory.account()
+    key_id, _ = await factory.key(tenant)
+    now = utcnow()
+    async with app.state.db.write() as session:
+        assert await repository.touch_last_used(session, key_id, now, "1.1.1.1")
+        assert not await repository.touch_last_used(
+            session, key_id, now - timedelta(minutes=5), "2.2.2.2"
+        )
+        assert not await repository.touch_last_used(
+            session, key_id, now + timedelta(seconds=30), "3.3.3.3"
+        )
+        assert await repository.touch_last_used(
+            session, key_id, now + timedelta(seconds=61), "4.4.4.4"
+        )
+    async with app.state.db.read() as session:
+        row = await session.get(ApiKey, key_id)
+    assert row is not None and row.last_used_ip == "4.4.4.4"

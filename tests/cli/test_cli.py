@@ -1,0 +1,162 @@
+"""The operator CLI: exact commands, --json output, one-line failures, a shared database."""
+
+from __future__ import annotations
+
+import concurrent.futures
+
+from tests.fixtures.processes import cli, cli_json
+
+
+def test_account_key_workspace_credit_round_trip(env: dict[str, str]) -> None:
+    created = cli_json(
+        env,
+        "accounts",
+        "create",
+        "--email",
+        "Ops@Example.com",
+        "--password-stdin",
+        stdin="a long password\n",
+    )
+    assert set(created) == {"account_id", "email", "workspace_id", "balance"}
+    assert created["email"] == "ops@example.com"
+    assert created["balance"] == 50
+
+    key = cli_json(
+        env, "keys", "create", "--email", "ops@example.com", "--name", "ci", "--type", "read_draft"
+    )
+    assert set(key) >= {"id", "key", "name", "type", "scopes", "mode"}
+    assert key["key"].startswith("pp_live_sk_") and len(key["key"]) == 49
+    assert key["type"] == "read_draft" and "posts:publish" not in key["scopes"]
+
+    custom = cli_json(
+        env,
+        "keys",
+        "create",
+        "--email",
+        "ops@example.com",
+        "--name",
+        "reader",
+        "--scopes",
+        "account:read,posts:read",
+        "--test",
+    )
+    assert custom["type"] == "custom" and custom["mode"] == "test"
+    assert custom["key"].startswith("pp_test_sk_")
+
+    listed = cli_json(env, "keys", "list", "--email", "ops@example.com")
+    assert {row["id"] for row in listed["data"]} == {key["id"], custom["id"]}
+    row = next(r for r in listed["data"] if r["id"] == key["id"])
+    assert set(row) >= {
+        "id",
+        "name",
+        "type",
+        "scopes",
+        "mode",
+        "display",
+        "created_at",
+        "last_used_at",
+        "expires_at",
+        "revoked_at",
+    }
+    assert key["key"] not in str(listed)  # display hints only
+    assert row["display"].startswith(key["key"][:15]) and row["display"].endswith(key["key"][-4:])
+
+    rolled = cli_json(
+        env, "keys", "roll", "--email", "ops@example.com", key["id"], "--grace-hours", "1"
+    )
+    assert rolled["name"] == "ci" and rolled["key"] != key["key"]
+    revoked = cli(env, "keys", "revoke", "--email", "ops@example.com", rolled["id"])
+    assert revoked.returncode == 0
+
+    workspace = cli_json(
+        env, "workspaces", "create", "--email", "ops@example.com", "--name", "Client A"
+    )
+    spaces = cli_json(env, "workspaces", "list", "--email", "ops@example.com")
+    assert [w["id"] for w in spaces["data"]] == [created["workspace_id"], workspace["id"]]
+
+    granted = cli_json(
+        env,
+        "credits",
+        "grant",
+        "--email",
+        "ops@example.com",
+        "--amount",
+        "25",
+        "--reason",
+        "support",
+    )
+    assert granted["balance"] == 75
+    ledger = cli_json(env, "credits", "ledger", "--email", "ops@example.com")
+    assert ledger["balance"] == 75
+    assert [(e["amount"], e["kind"]) for e in ledger["data"]] == [(25, "grant"), (50, "signup")]
+
+
+def test_failures_exit_non_zero_with_one_line(env: dict[str, str]) -> None:
+    cases = [
+        ("keys", "list", "--email", "nobody@example.com"),
+        ("accounts", "create", "--email", "not-an-email"),
+        ("credits", "grant", "--email", "x@example.com", "--amount", "-5", "--reason", "x"),
+        ("keys", "create", "--email", "nobody@example.com", "--name", "x", "--type", "admin"),
+    ]
+    for args in cases:
+        result = cli(env, *args, check=False)
+        assert result.returncode != 0, args
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert result.stderr.startswith("error: ")
+        assert result.stdout == ""
+    cli_json(env, "accounts", "create", "--email", "dup@example.com")
+    duplicate = cli(env, "accounts", "create", "--email", "dup@example.com", check=False)
+    assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
+    weak = cli(
+        env,
+        "accounts",
+        "create",
+        "--email",
+        "weak@example.com",
+        "--password-stdin",
+        stdin="short\n",
+        check=False,
+    )
+    assert weak.returncode == 1 and "at least 10" in weak.stderr
+
+
+def test_bad_configuration_stops_with_one_line(env: dict[str, str]) -> None:
+    for name, value in (
+        ("POWERPOST_DATABASE_URL", "mysql://x"),
+        ("POWERPOST_ALLOW_SIGNUP", "maybe"),
+        ("POWERPOST_RATE_LIMIT_READ", "lots"),
+        ("POWERPOST_PRICES", '{"caption_regular": -1}'),
+        ("POWERPOST_KEY_PEPPERS", "1:tooshort"),
+    ):
+        result = cli({**env, name: value}, "keys", "list", "--email", "a@example.com", check=False)
+        assert result.returncode == 2, name
+        assert name in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
+def test_twelve_concurrent_cli_creations_with_three_present(env: dict[str, str]) -> None:
+    cli_json(env, "accounts", "create", "--email", "race@example.com")
+    for i in range(3):
+        cli_json(env, "keys", "create", "--email", "race@example.com", "--name", f"pre{i}")
+    with concurrent.futures.ThreadPoolExecutor(max_workers=12) as pool:
+        results = list(
+            pool.map(
+                lambda i: cli(
+                    env,
+                    "keys",
+                    "create",
+                    "--email",
+                    "race@example.com",
+                    "--name",
+                    f"new{i}",
+                    "--json",
+                    check=False,
+                ),
+                range(12),
+            )
+        )
+    succeeded = [r for r in results if r.returncode == 0]
+    failed = [r for r in results if r.returncode != 0]
+    assert len(succeeded) == 7
+    assert all("10 active API keys" in r.stderr for r in failed), [r.stderr for r in failed]
+    listed = cli_json(env, "keys", "list", "--email", "race@example.com")
+    assert len([k for k in listed["data"] if k["revoked_at"] is None]) == 10

@@ -1,0 +1,74 @@
+"""How the engine is deployed: inside the server (embedded) and split across processes
+that talk through the Redis stream (scaled)."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+from fastapi import FastAPI
+
+from powerpost.accounts import service as accounts
+from powerpost.app import create_app
+from powerpost.config import Settings
+from powerpost.kit.db import Database
+from tests.fixtures import db as testdb
+from tests.jobs.support import FAST, EngineFactory, Tenant, add_job, load, wait_for_status
+
+
+async def new_tenant(db: Database) -> Tenant:
+    async with db.write() as session:
+        created = await accounts.create_account(
+            session,
+            email="modes@example.com",
+            password=None,
+            signup_credits=50,
+            storage_quota_bytes=10**9,
+        )
+    return Tenant(created.account.id, created.workspace.id)
+
+
+async def test_the_server_runs_jobs_in_process(app: FastAPI) -> None:
+    engine = app.state.jobs
+    assert (engine.execute, engine.dispatch, engine.running) == (True, True, True)
+    db: Database = app.state.db
+    tenant = await new_tenant(db)
+    async with db.write() as session:
+        job_id, _ = await add_job(session, tenant, {"fail_on": [1]})
+    job = await wait_for_status(db, job_id, "succeeded", within=15)
+    assert job.attempts == 2  # the retry came from the in-process dispatcher
+    assert job.claimed_by == engine.worker_id
+
+
+async def test_a_server_with_embedded_jobs_off_only_enqueues(settings: Settings) -> None:
+    off = dataclasses.replace(settings, jobs=dataclasses.replace(FAST, embedded=False))
+    application = create_app(off)
+    async with application.router.lifespan_context(application):
+        engine = application.state.jobs
+        assert (engine.execute, engine.dispatch) == (False, False)
+        db: Database = application.state.db
+        tenant = await new_tenant(db)
+        async with db.write() as session:
+            job_id, _ = await add_job(session, tenant)
+        await asyncio.sleep(0.3)
+        job = await load(db, job_id)
+        assert (job.status, job.attempts) == ("queued", 0)
+
+
+@pytest.mark.skipif(not testdb.REDIS_URL, reason="needs POWERPOST_TEST_REDIS_URL")
+async def test_scaled_roles_talk_through_the_redis_stream(
+    make_engine: EngineFactory, db: Database, tenant: Tenant
+) -> None:
+    worker = make_engine(broker=None, execute=True, dispatch=False)
+    dispatcher = make_engine(broker=None, execute=False, dispatch=True)
+    api = make_engine(broker=None, execute=False, dispatch=False)
+    for engine in (worker, dispatcher, api):
+        await engine.start()  # the API engine, started last, hears the commits
+    async with db.write() as session:
+        first, _ = await add_job(session, tenant)
+        retried, _ = await add_job(session, tenant, {"fail_on": [1]})
+    job = await wait_for_status(db, first, "succeeded", within=15)
+    assert (job.attempts, job.claimed_by) == (1, worker.worker_id)
+    job = await wait_for_status(db, retried, "succeeded", within=15)
+    assert (job.attempts, job.claimed_by) == (2, worker.worker_id)

@@ -1,0 +1,104 @@
+"""§11 rate limits: headers on every authenticated response, 429 with retryAfter, the
+failed-auth limiter per IP, and fail-open when Redis is unreachable."""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import replace
+
+import httpx
+import pytest
+from fastapi import FastAPI
+
+from powerpost.app import create_app
+from powerpost.config import RateLimits, Settings
+from powerpost.kit.security import generate_key
+from tests.fixtures.factories import Factory, headers
+
+CREDITS = "/api/v1/account/credits"
+
+
+async def _client_for(settings: Settings) -> tuple[FastAPI, httpx.AsyncClient]:
+    app = create_app(settings)
+    await app.state.limiter.reset()
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.20", 1000))
+    return app, httpx.AsyncClient(transport=transport, base_url="http://t")
+
+
+async def test_headers_on_success_and_on_errors(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    tenant = await factory.account()
+    _, key = await factory.key(tenant)
+    first = await client.get(CREDITS, headers=headers(key))
+    second = await client.get("/api/v1/workspaces", headers=headers(key))
+    assert first.headers["x-ratelimit-limit"] == "300"
+    assert int(first.headers["x-ratelimit-remaining"]) == 299
+    assert int(second.headers["x-ratelimit-remaining"]) == 298  # one budget per key and group
+    assert abs(int(first.headers["x-ratelimit-reset"]) - time.time()) <= 61
+    unauthenticated = await client.get(CREDITS)
+    assert "x-ratelimit-limit" not in unauthenticated.headers
+
+
+async def test_429_with_retry_after(settings: Settings, factory: Factory) -> None:
+    small = replace(settings, rate_limits=RateLimits(read="3/minute"))
+    app, client = await _client_for(small)
+    async with app.router.lifespan_context(app), client:
+        tenant = await Factory(app).account()
+        _, key = await Factory(app).key(tenant)
+        _, other_key = await Factory(app).key(tenant, name="other")
+        statuses = [(await client.get(CREDITS, headers=headers(key))).status_code for _ in range(3)]
+        assert statuses == [200, 200, 200]
+        limited = await client.get(CREDITS, headers=headers(key))
+        assert limited.status_code == 429
+        error = limited.json()["error"]
+        assert error["code"] == "RATE_LIMIT_EXCEEDED"
+        assert 1 <= error["retryAfter"] <= 60
+        assert limited.headers["retry-after"] == str(error["retryAfter"])
+        assert limited.headers["x-ratelimit-remaining"] == "0"
+        # per key: another key of the same account is unaffected
+        assert (await client.get(CREDITS, headers=headers(other_key))).status_code == 200
+
+
+async def test_failed_auth_is_limited_per_ip(settings: Settings, factory: Factory) -> None:
+    small = replace(settings, rate_limits=RateLimits(failed_auth_per_ip="5/minute"))
+    app, client = await _client_for(small)
+    async with app.router.lifespan_context(app), client:
+        tenant = await Factory(app).account()
+        _, good = await Factory(app).key(tenant)
+        for _ in range(5):
+            assert (
+                await client.get(CREDITS, headers={"x-api-key": generate_key("live")})
+            ).status_code == 401
+        blocked = await client.get(CREDITS, headers={"x-api-key": generate_key("live")})
+        assert blocked.status_code == 429
+        assert blocked.json()["error"]["retryAfter"] >= 1
+        # the guesser's address is blocked even with a valid key, others are not
+        assert (await client.get(CREDITS, headers=headers(good))).status_code == 429
+        other_ip = httpx.AsyncClient(
+            transport=httpx.ASGITransport(app=app, client=("198.51.100.99", 1)), base_url="http://t"
+        )
+        async with other_ip:
+            assert (await other_ip.get(CREDITS, headers=headers(good))).status_code == 200
+
+
+async def test_redis_down_serves_anyway_and_logs(
+    settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    broken = replace(settings, redis_url="redis://127.0.0.1:1/0")
+    app, client = await _client_for_without_reset(broken)
+    caplog.set_level(logging.ERROR, logger="powerpost.kit.ratelimit")
+    async with app.router.lifespan_context(app), client:
+        tenant = await Factory(app).account()
+        _, key = await Factory(app).key(tenant)
+        response = await client.get(CREDITS, headers=headers(key))
+        assert response.status_code == 200
+        assert response.headers["x-ratelimit-limit"] == "300"
+    assert any("rate limiter storage unavailable" in r.getMessage() for r in caplog.records)
+
+
+async def _client_for_without_reset(settings: Settings) -> tuple[FastAPI, httpx.AsyncClient]:
+    app = create_app(settings)
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.21", 1000))
+    return app, httpx.AsyncClient(transport=transport, base_url="http://t")

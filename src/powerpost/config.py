@@ -47,6 +47,45 @@ class JobSettings:
     modules: tuple[str, ...] = ()
 
 
+DEFAULT_IMAGE_MODEL_MAP: dict[str, str] = {
+    "flux2-flex": "gpt-image-1",
+    "ideogram-3": "gpt-image-1",
+    "gpt-image-1.5": "gpt-image-1",
+    "nano-banana-2": "gpt-image-1",
+}
+DEFAULT_VIDEO_MODEL_MAP: dict[str, str] = {
+    "kling-3.0-pro": "sora-2",
+    "veo-3.1": "sora-2",
+    "runway-gen-4.5": "sora-2",
+}
+
+
+@dataclass(frozen=True)
+class ProviderSettings:
+    """Which AI back end does each task: `offline` (no network, the default) or `openai`
+    (any OpenAI-compatible endpoint)."""
+
+    captions: str = "offline"
+    images: str = "offline"
+    videos: str = "offline"
+    openai_base_url: str = "https://api.openai.com/v1"
+    openai_api_key: str | None = None
+    openai_caption_model: str = "gpt-4o-mini"
+    # None: video captions use key frames only, no transcription call
+    openai_transcribe_model: str | None = None
+    openai_timeout: float = 60.0
+    openai_max_retries: int = 2
+    image_model_map: Mapping[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_IMAGE_MODEL_MAP)
+    )
+    video_model_map: Mapping[str, str] = field(
+        default_factory=lambda: dict(DEFAULT_VIDEO_MODEL_MAP)
+    )
+    # Outbound URLs (source_urls, webhooks): plain http and loopback only for local development
+    allow_http_urls: bool = False
+    allow_loopback_urls: bool = False
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path
@@ -59,6 +98,7 @@ class Settings:
     signup_credits: int = 50
     rate_limits: RateLimits = field(default_factory=RateLimits)
     jobs: JobSettings = field(default_factory=JobSettings)
+    providers: ProviderSettings = field(default_factory=ProviderSettings)
     prices: PriceTable = field(default_factory=PriceTable)
     max_json_body_bytes: int = 1_048_576
     storage_quota_bytes: int = 10 * 1024**3
@@ -192,6 +232,65 @@ def _job_settings(get: Callable[[str], str | None]) -> JobSettings:
     )
 
 
+def _model_map(name: str, raw: str | None, default: Mapping[str, str]) -> dict[str, str]:
+    if raw is None:
+        return dict(default)
+    try:
+        parsed = json.loads(raw)
+    except json.JSONDecodeError:
+        raise ConfigError(f"{name} must be a JSON object of model names") from None
+    if not isinstance(parsed, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) and v for k, v in parsed.items()
+    ):
+        raise ConfigError(f"{name} must map model names to provider model names")
+    unknown = sorted(set(parsed) - set(default))
+    if unknown:
+        raise ConfigError(f"{name}: unknown model {unknown[0]!r}; known: {', '.join(default)}")
+    return {**default, **parsed}
+
+
+def _provider_settings(get: Callable[[str], str | None]) -> ProviderSettings:
+    choices = {}
+    for task in ("captions", "images", "videos"):
+        name = f"POWERPOST_{task.upper()}_PROVIDER"
+        value = (get(name) or "offline").lower()
+        if value not in ("offline", "openai"):
+            raise ConfigError(f"{name} must be offline or openai, got {value!r}")
+        choices[task] = value
+    api_key = get("POWERPOST_OPENAI_API_KEY")
+    if "openai" in choices.values() and not api_key:
+        raise ConfigError("POWERPOST_OPENAI_API_KEY is required when a provider is openai")
+    base_url = (get("POWERPOST_OPENAI_BASE_URL") or "https://api.openai.com/v1").rstrip("/")
+    if not base_url.startswith(("http://", "https://")):
+        raise ConfigError("POWERPOST_OPENAI_BASE_URL must be an http(s):// URL")
+    retries = get("POWERPOST_OPENAI_MAX_RETRIES")
+    allow_http = get("POWERPOST_ALLOW_HTTP_URLS")
+    allow_loopback = get("POWERPOST_ALLOW_LOOPBACK_URLS")
+    return ProviderSettings(
+        captions=choices["captions"],
+        images=choices["images"],
+        videos=choices["videos"],
+        openai_base_url=base_url,
+        openai_api_key=api_key,
+        openai_caption_model=get("POWERPOST_OPENAI_CAPTION_MODEL") or "gpt-4o-mini",
+        openai_transcribe_model=get("POWERPOST_OPENAI_TRANSCRIBE_MODEL"),
+        openai_timeout=_seconds(
+            "POWERPOST_OPENAI_TIMEOUT", get("POWERPOST_OPENAI_TIMEOUT"), 60.0, minimum=0.1
+        ),
+        openai_max_retries=_int("POWERPOST_OPENAI_MAX_RETRIES", retries) if retries else 2,
+        image_model_map=_model_map(
+            "POWERPOST_IMAGE_MODEL_MAP", get("POWERPOST_IMAGE_MODEL_MAP"), DEFAULT_IMAGE_MODEL_MAP
+        ),
+        video_model_map=_model_map(
+            "POWERPOST_VIDEO_MODEL_MAP", get("POWERPOST_VIDEO_MODEL_MAP"), DEFAULT_VIDEO_MODEL_MAP
+        ),
+        allow_http_urls=_bool("POWERPOST_ALLOW_HTTP_URLS", allow_http) if allow_http else False,
+        allow_loopback_urls=(
+            _bool("POWERPOST_ALLOW_LOOPBACK_URLS", allow_loopback) if allow_loopback else False
+        ),
+    )
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
 
@@ -270,6 +369,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         signup_credits=(_int("POWERPOST_SIGNUP_CREDITS", signup_credits) if signup_credits else 50),
         rate_limits=rate_limits,
         jobs=_job_settings(get),
+        providers=_provider_settings(get),
         prices=prices,
         storage_quota_bytes=(
             _int("POWERPOST_STORAGE_QUOTA_BYTES", quota, minimum=1) if quota else 10 * 1024**3

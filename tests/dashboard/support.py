@@ -48,7 +48,8 @@ async def sign_in_tenant(client: httpx.AsyncClient, tenant: Tenant) -> str:
 def plant_session_cookie(client: httpx.AsyncClient, value: str) -> None:
     """Replace whatever session cookie the client holds with `value`."""
     client.cookies.clear()
-    client.cookies.set(SESSION_COOKIE, value)
+    # The domain the cookie jar files our server's cookies under, so this one replaces them.
+    client.cookies.set(SESSION_COOKIE, value, domain="testserver.local")
 
 
 def session_cookie(client: httpx.AsyncClient) -> str:

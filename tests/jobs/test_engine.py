@@ -6,6 +6,7 @@ import asyncio
 import dataclasses
 from collections.abc import Sequence
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import select, update
@@ -43,7 +44,7 @@ async def balance(db: Database, tenant: Tenant) -> int:
         return await credits.balance(session, tenant.account_id)
 
 
-def tuned(settings: Settings, **changes: float) -> Settings:
+def tuned(settings: Settings, **changes: Any) -> Settings:
     return dataclasses.replace(settings, jobs=dataclasses.replace(FAST, **changes))
 
 
@@ -129,15 +130,25 @@ async def test_a_rolled_back_enqueue_leaves_no_job(
 
 async def test_enqueue_refuses_bad_arguments(db: Database, tenant: Tenant) -> None:
     async with db.write() as session:
-        common = {"account_id": tenant.account_id, "workspace_id": None, "subject_id": None}
+
+        async def attempt(kind: str = "k", **kwargs: Any) -> str:
+            return await enqueue(
+                session,
+                kind=kind,
+                account_id=tenant.account_id,
+                workspace_id=None,
+                subject_id=None,
+                **kwargs,
+            )
+
         with pytest.raises(ValueError, match="kind"):
-            await enqueue(session, kind="", payload={}, **common)
+            await attempt("", payload={})
         with pytest.raises(ValueError, match="max_attempts"):
-            await enqueue(session, kind="k", payload={}, max_attempts=0, **common)
+            await attempt(payload={}, max_attempts=0)
         with pytest.raises(ValueError, match="delay"):
-            await enqueue(session, kind="k", payload={}, delay=-1, **common)
+            await attempt(payload={}, delay=-1)
         with pytest.raises(TypeError):
-            await enqueue(session, kind="k", payload={"when": object()}, **common)
+            await attempt(payload={"when": object()})
 
 
 async def test_a_kind_this_worker_does_not_know_is_left_alone(
@@ -360,7 +371,7 @@ async def test_a_worker_whose_lease_was_taken_over_cannot_write(
 
     async with db.write() as session:
         now = clock()
-        owner = {"worker": "first", "attempts": 1, "now": now}
+        owner: dict[str, Any] = {"worker": "first", "attempts": 1, "now": now}
         assert not await repository.renew(session, job_id, lease_until=now, **owner)
         assert not await repository.finish(session, job_id, status="succeeded", **owner)
         assert not await repository.schedule_retry(

@@ -42,7 +42,7 @@ async def start(env: dict[str, str], tmp_path: Path) -> AsyncIterator[Start]:
         "POWERPOST_JOB_MODULES": "tests.jobs.handlers",
         "POWERPOST_JOB_LEASE_SECONDS": "1",
         "POWERPOST_JOB_DISPATCH_INTERVAL": "0.1",
-        "POWERPOST_JOB_REKICK_SECONDS": "0.5",
+        "POWERPOST_JOB_REKICK_SECONDS": "2",
         "POWERPOST_JOB_BACKOFF_BASE": "0.05",
         "POWERPOST_JOB_BACKOFF_CAP": "0.2",
         "PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")])),

@@ -280,6 +280,11 @@ class JobEngine:
         self._running.add(task)
         try:
             return await task
+        except asyncio.CancelledError:
+            current = asyncio.current_task()
+            if task.cancelled() and current is not None and not current.cancelling():
+                return False  # interrupted by stop(), which already handed the job back
+            raise
         finally:
             self._running.discard(task)
             self._inflight.discard(job_id)

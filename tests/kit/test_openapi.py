@@ -1,0 +1,44 @@
+"""OpenAPI 3.1 at /api/v1/openapi.json with clean operation ids and the real error
+responses; interactive docs at /docs with no external requests."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+
+
+async def test_openapi_document(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    spec = response.json()
+    assert spec["openapi"].startswith("3.1")
+    operations = [
+        (path, method, op) for path, item in spec["paths"].items() for method, op in item.items()
+    ]
+    assert {p for p, _, _ in operations} >= {"/api/v1/account/credits", "/api/v1/workspaces"}
+    ids = [op["operationId"] for _, _, op in operations]
+    assert len(ids) == len(set(ids))
+    for operation_id in ids:
+        assert re.fullmatch(r"[a-z][A-Za-z0-9]+", operation_id), operation_id
+    for path, _method, op in operations:
+        assert path.startswith("/api/v1/")
+        assert "401" in op["responses"], path
+        assert "422" not in op["responses"], path  # we answer 400, never FastAPI's 422
+    credits = spec["paths"]["/api/v1/account/credits"]["get"]
+    assert credits["operationId"] == "getCredits"
+    schema_ref = credits["responses"]["401"]["content"]["application/json"]["schema"]["$ref"]
+    assert schema_ref.endswith("/ErrorEnvelope")
+
+
+async def test_docs_page_is_self_contained(client: httpx.AsyncClient) -> None:
+    page = await client.get("/docs")
+    assert page.status_code == 200
+    urls = re.findall(r'(?:src|href)="([^"]+)"', page.text) + re.findall(
+        r"url: '([^']+)'", page.text
+    )
+    assert urls
+    for url in urls:
+        assert not url.startswith(("http://", "https://", "//")), url
+    for asset in ("/docs/static/swagger-ui-bundle.js", "/docs/static/swagger-ui.css"):
+        assert (await client.get(asset)).status_code == 200

@@ -17,6 +17,8 @@ from powerpost.api_keys.usage import UsageRecorder
 from powerpost.config import Settings, load_settings
 from powerpost.credits.router import router as credits_router
 from powerpost.dashboard.setup import install as install_dashboard
+from powerpost.generation.router import router as generation_router
+from powerpost.images.router import router as images_router
 from powerpost.jobs import JobEngine
 from powerpost.kit import error_handlers
 from powerpost.kit.db import Database
@@ -27,6 +29,7 @@ from powerpost.kit.security import KeyHasher
 from powerpost.media.router import files_router
 from powerpost.media.router import router as media_router
 from powerpost.media.storage import storage_for
+from powerpost.videos.router import router as videos_router
 from powerpost.workspaces.router import router as workspaces_router
 
 API_PREFIX = "/api/v1"
@@ -42,6 +45,9 @@ def api_router() -> APIRouter:
     router.include_router(credits_router)
     router.include_router(workspaces_router)
     router.include_router(media_router)
+    router.include_router(generation_router)
+    router.include_router(images_router)
+    router.include_router(videos_router)
     return router
 
 

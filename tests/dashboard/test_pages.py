@@ -80,7 +80,7 @@ async def test_deleted_workspace_answers_403_to_keys(
     # Any route that takes X-Workspace-Id will do: the workspace check runs before the
     # handler and before the body is read, so path ids and bodies need not be real.
     workspace_routes = [
-        (sorted(r.methods)[0], re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path))
+        (sorted(r.methods or {"GET"})[0], re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path))
         for path, r in iter_api_routes(app.routes)
         if isinstance(r, ApiRoute) and r.requirement.workspace
     ]

@@ -113,3 +113,18 @@ class BrokenOnFailure:
     async def on_failure(self, ctx: JobContext, error: JobError) -> None:
         CALLS.append(("on_failure", ctx.id, ctx.attempt))
         raise RuntimeError("database hiccup")
+
+
+@register("test.slow")
+class SlowFirstTime:
+    """Runs over its per-attempt timeout the first time."""
+
+    timeout = 0.2
+
+    async def run(self, ctx: JobContext) -> None:
+        CALLS.append(("run", ctx.id, ctx.attempt))
+        if ctx.attempt == 1:
+            await asyncio.sleep(30)
+
+    async def on_failure(self, ctx: JobContext, error: JobError) -> None:
+        CALLS.append(("on_failure", ctx.id, ctx.attempt))

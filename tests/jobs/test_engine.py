@@ -300,6 +300,20 @@ async def test_an_on_failure_that_raises_is_retried_then_the_job_fails_anyway(
     assert job.last_error.startswith("JOB_FAILED: nope (on_failure kept failing")
 
 
+async def test_an_attempt_that_runs_over_its_timeout_is_retried(
+    make_engine: EngineFactory, db: Database, tenant: Tenant
+) -> None:
+    engine = make_engine(dispatch=True)
+    await engine.start()
+    async with db.write() as session:
+        job_id, _ = await add_job(session, tenant, kind="test.slow")
+    job = await wait_for_status(db, job_id, "succeeded")
+    assert job.attempts == 2
+    assert job.last_error is not None
+    assert job.last_error.startswith("JOB_TIMEOUT")
+    assert calls("run", job_id) == [1, 2]
+
+
 async def test_the_error_a_dead_workers_job_fails_with() -> None:
     assert error_from_record(None).code == "WORKER_LOST"
     recorded = error_from_record("FLAKY: provider said 503")
@@ -428,13 +442,13 @@ async def test_the_heartbeat_stops_a_handler_whose_job_was_taken_over(
 async def test_a_long_handler_keeps_its_lease(
     make_engine: EngineFactory, job_settings: Settings, db: Database, tenant: Tenant
 ) -> None:
-    fast = tuned(job_settings, lease_seconds=0.6)
+    fast = tuned(job_settings, lease_seconds=1.2)
     engine = make_engine(settings=fast)
     watcher = make_engine(settings=fast, dispatch=True)  # would take over a stalled job
     await watcher.start()
     await engine.start()  # started last: it hears the commit and takes the kick
     async with db.write() as session:
-        job_id, _ = await add_job(session, tenant, {"sleep_first": 1.5})
+        job_id, _ = await add_job(session, tenant, {"sleep_first": 2.6})
     job = await wait_for_status(db, job_id, "succeeded", within=10)
     assert job.attempts == 1
     assert job.claimed_by == engine.worker_id

@@ -72,3 +72,19 @@ async def test_scaled_roles_talk_through_the_redis_stream(
     assert (job.attempts, job.claimed_by) == (1, worker.worker_id)
     job = await wait_for_status(db, retried, "succeeded", within=15)
     assert (job.attempts, job.claimed_by) == (2, worker.worker_id)
+
+
+async def test_an_unreachable_redis_does_not_stop_the_server(
+    make_engine: EngineFactory, job_settings: Settings, db: Database, tenant: Tenant
+) -> None:
+    broken = dataclasses.replace(job_settings, redis_url="redis://127.0.0.1:1/0")
+    engine = make_engine(settings=broken, broker=None, execute=True, dispatch=True)
+    await engine.start()  # logs, does not raise
+    async with db.write() as session:
+        job_id, _ = await add_job(session, tenant)
+    await engine.kick(job_id)  # lost: logged, not raised
+    await asyncio.sleep(0.3)
+    job = await load(db, job_id)
+    assert (job.status, job.attempts) == ("queued", 0)
+    assert job.kicked_at is not None  # the dispatcher tried, and will again
+    await engine.stop()

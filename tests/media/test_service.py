@@ -24,8 +24,10 @@ from tests.media.support import (
 
 from powerpost.kit.errors import NotFound, StorageQuotaExceeded, ValidationError
 from powerpost.media import service
+from powerpost.media.inspect import extract_key_frames
 from powerpost.media.service import (
     delete_media,
+    facts_of,
     get_workspace_media,
     open_local,
     sanitize_file_name,
@@ -144,6 +146,10 @@ async def test_store_generated_from_a_path_leaves_the_path(
         )
     assert source.exists()
     assert media.kind == "video"
+    async with open_local(app.state.storage, media) as local:
+        frames = await asyncio.to_thread(extract_key_frames, local, facts_of(media), 2)
+    assert len(frames) == 2
+    assert all(frame.startswith(b"\xff\xd8\xff") for frame in frames)
     assert media.has_audio is False
     assert media.duration_seconds == pytest.approx(2.0, abs=0.15)
     assert await storage_used(app, tenant.account_id) == source.stat().st_size

@@ -13,7 +13,7 @@ WIDTH = 720
 HEIGHT = 260
 LEFT = 48  # room for the y-axis labels
 RIGHT = 12
-TOP = 16
+TOP = 28  # room for the axis title above the highest label
 BOTTOM = 40  # room for the day labels
 Y_TICKS = 4
 

@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from powerpost.dashboard.routes import account, api_keys, auth, credits, workspaces
 from powerpost.dashboard.routes import media as media_pages
+from powerpost.dashboard.routes import writing_styles as writing_style_pages
 
 router = APIRouter(include_in_schema=False)
 router.include_router(auth.router)
@@ -14,3 +15,4 @@ router.include_router(workspaces.router)
 router.include_router(credits.router)
 router.include_router(account.router)
 router.include_router(media_pages.router)
+router.include_router(writing_style_pages.router)

@@ -12,20 +12,21 @@ import hashlib
 import logging
 import math
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from limits import RateLimitItem, RateLimitItemPerHour, RateLimitItemPerMinute
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
 from limits.aio.strategies import FixedWindowRateLimiter
+from redis.asyncio import ConnectionPool
 
 log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
 class ThrottleRules:
-    failures_per_email: RateLimitItem = RateLimitItemPerMinute(5, 15)
-    failures_per_ip: RateLimitItem = RateLimitItemPerMinute(30, 15)
-    signups_per_ip: RateLimitItem = RateLimitItemPerHour(10)
+    failures_per_email: RateLimitItem = field(default_factory=lambda: RateLimitItemPerMinute(5, 15))
+    failures_per_ip: RateLimitItem = field(default_factory=lambda: RateLimitItemPerMinute(30, 15))
+    signups_per_ip: RateLimitItem = field(default_factory=lambda: RateLimitItemPerHour(10))
 
 
 def _email_id(email: str) -> str:
@@ -35,13 +36,17 @@ def _email_id(email: str) -> str:
 class LoginThrottle:
     def __init__(self, redis_url: str | None, rules: ThrottleRules | None = None) -> None:
         storage: Storage
+        # Our own pool, so that shutdown can close its connections (limits never does).
+        self._pool: ConnectionPool | None = None
         if redis_url:
+            self._pool = ConnectionPool.from_url(
+                redis_url, socket_timeout=0.5, socket_connect_timeout=0.5
+            )
             storage = RedisStorage(
                 "async+" + redis_url,
                 implementation="redispy",
                 wrap_exceptions=True,
-                socket_timeout=0.5,
-                socket_connect_timeout=0.5,
+                connection_pool=self._pool,  # type: ignore[arg-type]
             )
         else:
             storage = MemoryStorage()
@@ -91,3 +96,7 @@ class LoginThrottle:
 
     async def signup_attempted(self, ip: str) -> None:
         await self._hit(self.rules.signups_per_ip, "dash-signup-ip", ip)
+
+    async def aclose(self) -> None:
+        if self._pool is not None:
+            await self._pool.aclose()

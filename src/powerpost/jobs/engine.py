@@ -77,6 +77,12 @@ class _Outcome:
 
 
 class JobEngine:
+    """Start it once per process (`await start()`, `await stop()`); enqueuers need nothing
+    from it but `kick(job_id)`, which happens by itself after an enqueuing commit.
+
+    `clock` and `jitter` are injectable for tests; `http` is the shared outbound client
+    (one is created and owned if none is given)."""
+
     def __init__(
         self,
         settings: Settings,
@@ -109,6 +115,7 @@ class JobEngine:
         self._broker: AsyncBroker | None = None
         self._task: AsyncTaskiqDecoratedTask[[str], Coroutine[Any, Any, None]] | None = None
         self._owns_http = False
+        self._broker_up = False
         self._started = False
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -143,19 +150,14 @@ class JobEngine:
         if self.http is None:
             self.http = httpx.AsyncClient(timeout=httpx.Timeout(30.0), follow_redirects=False)
             self._owns_http = True
-        await broker.startup()
+        try:
+            await broker.startup()
+            self._broker_up = True
+        except Exception as exc:
+            # Serve anyway: the rows wait in the database and are kicked once it is back.
+            log.error("job broker unavailable (%s); jobs wait until it is back", exc)
         if self.execute and not in_memory:
-            receiver = Receiver(
-                broker,
-                max_async_tasks=self.config.concurrency,
-                max_prefetch=0,
-                propagate_exceptions=False,
-                run_startup=False,
-                # The row is the record of the work; the message only says "look at it".
-                ack_type=AcknowledgeType.WHEN_RECEIVED,
-                wait_tasks_timeout=self.shutdown_grace,
-            )
-            self._receiver_task = asyncio.create_task(receiver.listen(self._receiver_stop))
+            self._receiver_task = asyncio.create_task(self._consume(broker))
         if self.dispatch:
             self.dispatcher = Dispatcher(
                 self.db,
@@ -210,6 +212,34 @@ class JobEngine:
             await self.http.aclose()
         log.info("job engine %s stopped", self.worker_id)
 
+    async def _consume(self, broker: AsyncBroker) -> None:
+        """Take kicks from the stream until stop(); if Redis goes away, keep trying to
+        reconnect rather than leave a worker that silently consumes nothing."""
+        delay = 0.5
+        while not self._receiver_stop.is_set():
+            try:
+                if not self._broker_up:
+                    await broker.startup()
+                    self._broker_up = True
+                receiver = Receiver(
+                    broker,
+                    max_async_tasks=self.config.concurrency,
+                    max_prefetch=0,
+                    propagate_exceptions=False,
+                    run_startup=False,
+                    # The row is the record of the work; the message only says "look at it".
+                    ack_type=AcknowledgeType.WHEN_RECEIVED,
+                    wait_tasks_timeout=self.shutdown_grace,
+                )
+                await receiver.listen(self._receiver_stop)
+                return
+            except Exception as exc:
+                log.error("job receiver failed (%s); reconnecting in %.1fs", exc, delay)
+            try:
+                await asyncio.wait_for(self._receiver_stop.wait(), timeout=delay)
+            except TimeoutError:
+                delay = min(delay * 2, 30.0)
+
     async def _forget_consumer(self, broker: AsyncBroker) -> None:
         """Every worker start adds a named consumer to the Redis group; remove ours so a
         long-lived deployment does not collect thousands of dead names."""
@@ -221,11 +251,14 @@ class JobEngine:
             return
         from redis.asyncio import Redis
 
-        try:
+        async def forget() -> None:
             async with Redis(connection_pool=pool) as redis:
                 await redis.xgroup_delconsumer(
                     getattr(broker, "queue_name", ""), CONSUMER_GROUP, consumer
                 )
+
+        try:
+            await asyncio.wait_for(forget(), timeout=2)
         except Exception:
             log.debug("could not remove the stream consumer %s", consumer, exc_info=True)
 

@@ -26,6 +26,9 @@ class JobHandler(Protocol):
     `on_failure` runs once the job will not be tried again (attempts spent or a
     PermanentJobError): refund, mark the subject failed, record the webhook event, ideally
     all in one `ctx.transaction()` ending with `ctx.finish(session)`.
+
+    An optional `timeout` attribute (seconds) bounds one attempt; running over counts as a
+    retryable failure with code JOB_TIMEOUT.
     """
 
     async def run(self, ctx: JobContext) -> None: ...

@@ -41,6 +41,7 @@ __all__ = [
     "MediaFile",
     "create_upload",
     "delete_media",
+    "facts_of",
     "file_for",
     "get_workspace_media",
     "list_media",
@@ -305,6 +306,23 @@ async def open_local(storage: Storage, media: Media) -> AsyncIterator[Path]:
     for local storage, a temporary download for S3 (removed when the block ends)."""
     async with storage.local_file(media.storage_key) as path:
         yield path
+
+
+def facts_of(media: Media) -> MediaFacts:
+    """The inspection facts of a stored row, for `inspect.extract_key_frames` and the like."""
+    extension = media.storage_key.rsplit(".", 1)[-1]
+    return MediaFacts(
+        kind="video" if media.kind == "video" else "image",
+        mime_type=media.mime_type,
+        extension=extension,
+        width=media.width,
+        height=media.height,
+        duration_seconds=media.duration_seconds,
+        has_audio=media.has_audio,
+        video_codec=None,
+        audio_codec=None,
+        dominant_colors=tuple(media.dominant_colors or ()),
+    )
 
 
 async def list_media(

@@ -5,10 +5,14 @@ from powerpost.models.api_key import ApiKey
 from powerpost.models.api_request import ApiKeyDailyUsage, ApiRequest
 from powerpost.models.credit import CreditHold, CreditLedgerEntry
 from powerpost.models.dashboard_session import DashboardSession
+from powerpost.models.generation import Generation
+from powerpost.models.image_generation import ImageGeneration, ImageGenerationImage
 from powerpost.models.job import Job
 from powerpost.models.media import Media
+from powerpost.models.video_generation import VideoGeneration
 from powerpost.models.webhook_event import WebhookEvent
 from powerpost.models.workspace import Workspace
+from powerpost.models.writing_style import WritingStyleRow
 
 __all__ = [
     "Account",
@@ -18,8 +22,13 @@ __all__ = [
     "CreditHold",
     "CreditLedgerEntry",
     "DashboardSession",
+    "Generation",
+    "ImageGeneration",
+    "ImageGenerationImage",
     "Job",
     "Media",
+    "VideoGeneration",
     "WebhookEvent",
     "Workspace",
+    "WritingStyleRow",
 ]

@@ -72,7 +72,7 @@ class ImageGenerationImage(Base):
 
     __tablename__ = "image_generation_images"
     __table_args__ = (
-        UniqueConstraint("image_generation_id", "position", name="generation_position"),
+        UniqueConstraint("image_generation_id", "position"),
         CheckConstraint("position BETWEEN 0 AND 3", name="position_range"),
     )
 

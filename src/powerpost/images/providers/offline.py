@@ -315,7 +315,9 @@ def _copy_for(request: ImageRequest) -> tuple[str, str | None]:
         if headline:
             return headline, _shorten(subtitle, 80) or None
     headline, rest = key_phrase(request.prompt)
-    return headline, _shorten(rest[:1].upper() + rest[1:], 80) or None
+    # seven words can still be thousands of characters ("yyyy…"): bound what gets laid out
+    subtitle = _shorten(rest[:1].upper() + rest[1:], 80)
+    return _shorten(headline, _HEADLINE_MAX_CHARS), subtitle or None
 
 
 def _clean_text(text: str) -> str:
@@ -631,11 +633,17 @@ def _wrap(text: str, font: Font, max_width: float) -> list[str]:
         current = word
         # a single word wider than the box is broken by characters
         while font.getlength(current) > max_width and len(current) > 1:
-            cut = len(current) - 1
-            while cut > 1 and font.getlength(current[:cut]) > max_width:
-                cut -= 1
-            lines.append(current[:cut])
-            current = current[cut:]
+            # the longest prefix that fits, by bisection: a character-by-character search
+            # measures O(n²) prefixes and takes minutes on a 2000-character word
+            low, high = 1, len(current) - 1
+            while low < high:
+                middle = (low + high + 1) // 2
+                if font.getlength(current[:middle]) <= max_width:
+                    low = middle
+                else:
+                    high = middle - 1
+            lines.append(current[:low])
+            current = current[low:]
     if current:
         lines.append(current)
     return lines

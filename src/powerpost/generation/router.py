@@ -1,0 +1,84 @@
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
+
+from powerpost.api_keys.auth import ContentGenerate, ContentRead
+from powerpost.generation import service
+from powerpost.generation.schemas import (
+    GenerateRequest,
+    GenerationDetail,
+    GenerationList,
+    GenerationStarted,
+)
+from powerpost.kit.deps import AppSettings, ReadSession, WriteSession
+from powerpost.kit.openapi import error_responses
+from powerpost.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from powerpost.kit.routing import ApiRoute
+
+router = APIRouter(route_class=ApiRoute, tags=["Content"])
+
+
+@router.post(
+    "/content/generate",
+    operation_id="generateContent",
+    response_model=GenerationStarted,
+    responses=error_responses(400, 401, 402, 403, 404, 429),
+)
+async def generate_content(
+    auth: ContentGenerate, body: GenerateRequest, session: WriteSession, settings: AppSettings
+) -> GenerationStarted:
+    """Start writing one caption per platform from a prompt, images (≤ 10) or one video.
+
+    Credits are held now (see `credits_used` and `remaining_credits`); poll `status_url`.
+    """
+    return await service.start_generation(
+        session,
+        settings,
+        account_id=auth.account_id,
+        workspace_id=auth.require_workspace(),
+        api_key_id=auth.key_id,
+        body=body,
+    )
+
+
+@router.get(
+    "/content/generations",
+    operation_id="listGenerations",
+    response_model=GenerationList,
+    responses=error_responses(400, 401, 403, 429),
+)
+async def list_generations(
+    auth: ContentRead,
+    session: ReadSession,
+    status: Annotated[
+        Literal["pending", "processing", "completed", "failed"] | None, Query()
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+) -> GenerationList:
+    """The workspace's generations, newest first; pass `next_cursor` to get the next page."""
+    page = await service.list_generations(
+        session, auth.require_workspace(), status=status, limit=limit, cursor=cursor
+    )
+    return GenerationList(
+        data=[service.summary(g) for g in page.items],
+        next_cursor=page.next_cursor,
+        has_more=page.has_more,
+    )
+
+
+@router.get(
+    "/content/generations/{generation_id}",
+    operation_id="getGeneration",
+    response_model=GenerationDetail,
+    response_model_exclude_unset=True,
+    responses=error_responses(401, 403, 404, 429),
+)
+async def get_generation(
+    auth: ContentRead, generation_id: str, session: ReadSession
+) -> GenerationDetail:
+    """One generation: `outputs` once completed, `error` once failed."""
+    generation = await service.get_generation(session, auth.require_workspace(), generation_id)
+    return service.detail(generation)

@@ -1,0 +1,344 @@
+"""Image generation (§6.6–6.7): validate, hold credits, queue; conclude and settle.
+
+A start writes the generation row, the credit hold (reference `image_generation:<id>`)
+and the job in the caller's transaction, so a 402 or any other refusal leaves nothing
+behind. The job stores each good picture as workspace media, then `conclude` settles in
+one transaction with the final status and the webhook event: every stored picture is
+charged at the held unit price, every failed one is given back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from powerpost.api_keys.auth import RequestAuth
+from powerpost.config import Settings
+from powerpost.credits import service as credits
+from powerpost.images import repository
+from powerpost.images.schemas import (
+    GeneratedImage,
+    ImageGenerateRequest,
+    ImageGenerationOut,
+    ImageGenerationStarted,
+    JobErrorBody,
+)
+from powerpost.jobs import enqueue
+from powerpost.kit.clock import iso_z, utcnow
+from powerpost.kit.errors import Conflict, NotFound, ValidationError
+from powerpost.kit.ids import new_id, parse_uuid
+from powerpost.kit.platforms import POST_TYPES
+from powerpost.media.service import get_workspace_media
+from powerpost.media.signing import signed_url
+from powerpost.models import ImageGeneration, ImageGenerationImage, Media
+from powerpost.webhooks.events import record_event
+
+JOB_KIND = "image.generate"
+ERROR_CODE = "IMAGE_GENERATION_FAILED"
+STATUS_PATH = "/api/v1/images/generations/{id}"
+MAX_ATTEMPTS = 3
+FINISHED = frozenset({"completed", "failed"})
+MAX_PROMPT_CHARS = 2000
+_ERROR_CHARS = 500
+
+# gpt-image-1.5 answers in three aspect ratios, none of them 4:5 (§6.6).
+UNSUPPORTED_SIZES: dict[str, frozenset[str]] = {"gpt-image-1.5": frozenset({"feed"})}
+
+_CAPTION_NOISE = re.compile(r"https?://\S+|www\.\S+|(?<!\w)[#@][\w.]+")
+
+
+def hold_reference(generation_id: str) -> str:
+    return f"image_generation:{generation_id}"
+
+
+def status_url(generation_id: str) -> str:
+    return STATUS_PATH.format(id=generation_id)
+
+
+# --- starting -------------------------------------------------------------------------------
+
+
+def _check_body(body: ImageGenerateRequest) -> None:
+    """The rules that need more than one field; before any lookup, so a bad body is a 400
+    whatever the ids in it."""
+    if body.size in UNSUPPORTED_SIZES.get(body.model, frozenset()):
+        raise ValidationError(f"The model {body.model} does not support the size '{body.size}'")
+    if body.generation_id is None:
+        if body.prompt is None or not body.prompt.strip():
+            raise ValidationError("'prompt' is required unless 'generation_id' is given")
+        if body.source_post_type is not None:
+            raise ValidationError("'source_post_type' needs 'generation_id'")
+    elif body.style_images:
+        raise ValidationError(
+            "Use either 'style_images' (reference mode) or 'generation_id' (post mode), not both"
+        )
+    if body.source_post_type is not None and body.source_post_type not in POST_TYPES:
+        raise ValidationError(f"Unknown post type '{body.source_post_type[:40]}'")
+
+
+def caption_text(output: object) -> str | None:
+    """One platform's caption as plain text: YouTube's {title, description} joined."""
+    if isinstance(output, str):
+        return output.strip() or None
+    if isinstance(output, Mapping):
+        parts = [str(output.get(k) or "").strip() for k in ("title", "description")]
+        joined = "\n".join(p for p in parts if p)
+        return joined or None
+    return None
+
+
+def prompt_from_caption(caption: str) -> str:
+    """The prompt shown for a post-mode job started without one: the caption's words,
+    without links, mentions and hashtags."""
+    cleaned = re.sub(r"\s+", " ", _CAPTION_NOISE.sub(" ", caption)).strip()
+    return (cleaned or caption.strip())[:MAX_PROMPT_CHARS]
+
+
+async def _post_source(
+    session: AsyncSession, workspace_id: str, generation_id: str, wanted_type: str | None
+) -> tuple[str, str, str]:
+    """(generation id, post type, caption) of a post-mode request."""
+    canonical = parse_uuid(generation_id)
+    source = (
+        None
+        if canonical is None
+        else await repository.caption_generation(session, workspace_id, canonical)
+    )
+    if source is None:
+        raise NotFound(f"Generation '{generation_id[:64]}' not found")
+    if source.status != "completed":
+        raise Conflict(
+            f"Generation '{source.id}' is {source.status}; images need a completed generation"
+        )
+    post_types = [str(p) for p in source.post_types]
+    post_type = wanted_type or (post_types[0] if post_types else None)
+    if post_type is None or post_type not in post_types:
+        raise ValidationError(
+            f"'source_post_type' must be one of the generation's post types: "
+            f"{', '.join(post_types)}"
+        )
+    caption = caption_text((source.outputs or {}).get(POST_TYPES[post_type]))
+    if caption is None:
+        raise Conflict(f"Generation '{source.id}' has no caption for {post_type}")
+    return source.id, post_type, caption
+
+
+async def _style_images(
+    session: AsyncSession, workspace_id: str, media_ids: Sequence[str]
+) -> list[Media]:
+    found = await get_workspace_media(session, workspace_id, list(media_ids))
+    for media in found:
+        if media.kind != "image":
+            raise ValidationError(f"Style image '{media.id}' is a {media.kind}, not an image")
+    return found
+
+
+async def start(
+    session: AsyncSession, settings: Settings, auth: RequestAuth, body: ImageGenerateRequest
+) -> ImageGenerationStarted:
+    _check_body(body)
+    workspace_id = auth.require_workspace()
+    styles = await _style_images(session, workspace_id, body.style_images or [])
+
+    prompt = (body.prompt or "").strip()
+    mode = "reference" if styles else "text"
+    source_id: str | None = None
+    post_type: str | None = None
+    caption: str | None = None
+    if body.generation_id is not None:
+        mode = "post"
+        source_id, post_type, caption = await _post_source(
+            session, workspace_id, body.generation_id, body.source_post_type
+        )
+
+    unit_price = settings.prices.image(body.model)
+    total = unit_price * body.quantity
+    generation = ImageGeneration(
+        id=new_id(),
+        account_id=auth.account_id,
+        workspace_id=workspace_id,
+        api_key_id=auth.key_id,
+        status="processing",
+        mode=mode,
+        prompt=prompt or prompt_from_caption(caption or ""),
+        prompt_from_caption=not prompt,
+        size=body.size,
+        quantity=body.quantity,
+        model=body.model,
+        enhance_prompt=body.enhance_prompt,
+        style_media_ids=[m.id for m in styles],
+        source_generation_id=source_id,
+        source_post_type=post_type,
+        caption=caption,
+        unit_price=unit_price,
+        credits_used=total,
+        error_code=None,
+        error_message=None,
+        created_at=utcnow(),
+        finished_at=None,
+    )
+    session.add(generation)
+    remaining = await credits.hold(
+        session,
+        auth.account_id,
+        total,
+        reference=hold_reference(generation.id),
+        reason=f"{body.quantity} image(s) with {body.model}",
+        workspace_id=workspace_id,
+        api_key_id=auth.key_id,
+    )
+    await enqueue(
+        session,
+        kind=JOB_KIND,
+        account_id=auth.account_id,
+        workspace_id=workspace_id,
+        subject_id=generation.id,
+        payload={},
+        max_attempts=MAX_ATTEMPTS,
+    )
+    return ImageGenerationStarted(
+        image_generation_id=generation.id,
+        status="processing",
+        credits_used=total,
+        remaining_credits=remaining,
+        status_url=status_url(generation.id),
+    )
+
+
+# --- reading --------------------------------------------------------------------------------
+
+
+def render(
+    generation: ImageGeneration,
+    images: Sequence[Media],
+    settings: Settings,
+    now: datetime | None = None,
+) -> ImageGenerationOut:
+    fields: dict[str, Any] = {
+        "image_generation_id": generation.id,
+        "status": generation.status,
+        "prompt": generation.prompt,
+        "size": generation.size,
+        "quantity": generation.quantity,
+        "model": generation.model,
+        "created_at": iso_z(generation.created_at) or "",
+        "images": [
+            GeneratedImage(
+                media_id=media.id,
+                url=signed_url(settings, media.id, "original", now),
+                thumbnail_url=(
+                    signed_url(settings, media.id, "thumbnail", now)
+                    if media.thumbnail_key
+                    else None
+                ),
+                width=media.width,
+                height=media.height,
+            )
+            for media in images
+        ],
+        "credits_used": generation.credits_used,
+    }
+    if generation.status == "failed":
+        fields["error"] = JobErrorBody(
+            code=generation.error_code or ERROR_CODE,
+            message=generation.error_message or "The images could not be generated",
+        )
+    # Only the fields set here are serialised, so `error` appears on failed jobs alone.
+    return ImageGenerationOut(**fields)
+
+
+async def get(
+    session: AsyncSession, settings: Settings, workspace_id: str, generation_id: str
+) -> ImageGenerationOut:
+    canonical = parse_uuid(generation_id)
+    generation = (
+        None
+        if canonical is None
+        else await repository.get_in_workspace(session, workspace_id, canonical)
+    )
+    if generation is None:
+        raise NotFound("Image generation not found")
+    images = await repository.stored_images(session, generation.id)
+    return render(generation, images, settings)
+
+
+# --- concluding (the job) -------------------------------------------------------------------
+
+
+async def conclude(
+    session: AsyncSession,
+    settings: Settings,
+    generation_id: str,
+    failures: Mapping[int, str],
+) -> ImageGeneration | None:
+    """Record the outcome once: status, failed positions, settlement, webhook event.
+
+    `failures` gives the reason for positions that have no stored picture; a position
+    with neither is reported with a generic reason. Returns None when the generation is
+    gone, and the row unchanged when it was already concluded.
+    """
+    generation = await repository.get(session, generation_id, lock=True)
+    if generation is None or generation.status in FINISHED:
+        return generation
+    recorded = {o.position: o for o in await repository.outcomes(session, generation.id)}
+    good = sum(1 for o in recorded.values() if o.media_id is not None)
+    failed: dict[int, str] = {}
+    now = utcnow()
+    for position in range(generation.quantity):
+        outcome = recorded.get(position)
+        if outcome is not None and outcome.media_id is not None:
+            continue
+        reason = (failures.get(position) or "the picture was not produced")[:_ERROR_CHARS]
+        failed[position] = reason
+        if outcome is None:
+            session.add(
+                ImageGenerationImage(
+                    id=new_id(),
+                    image_generation_id=generation.id,
+                    position=position,
+                    media_id=None,
+                    error=reason,
+                    created_at=now,
+                )
+            )
+
+    reference = hold_reference(generation.id)
+    if failed:
+        generation.status = "failed"
+        generation.error_code = ERROR_CODE
+        first = failed[min(failed)]
+        if good:
+            generation.error_message = (
+                f"{len(failed)} of {generation.quantity} images could not be generated "
+                f"(refunded): {first}"
+            )
+        else:
+            generation.error_message = f"The images could not be generated: {first}"
+    else:
+        generation.status = "completed"
+    if good:
+        await credits.settle(
+            session,
+            reference,
+            capture=good * generation.unit_price,
+            reason=f"{good} of {generation.quantity} image(s) generated",
+        )
+        generation.credits_used = good * generation.unit_price
+    else:
+        await credits.refund(session, reference, reason="image generation failed")
+        generation.credits_used = 0
+    generation.finished_at = now
+    await session.flush()
+
+    resource = render(generation, await repository.stored_images(session, generation.id), settings)
+    await record_event(
+        session,
+        workspace_id=generation.workspace_id,
+        event=f"image_generation.{generation.status}",
+        data=resource.model_dump(mode="json", exclude_unset=True),
+    )
+    return generation

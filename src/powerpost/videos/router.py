@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from powerpost.api_keys.auth import VideosGenerate, VideosRead
+from powerpost.kit.deps import AppSettings, ReadSession, WriteSession
+from powerpost.kit.openapi import error_responses
+from powerpost.kit.routing import ApiRoute
+from powerpost.videos import service
+from powerpost.videos.schemas import (
+    VideoGenerateRequest,
+    VideoGenerationOut,
+    VideoGenerationStarted,
+)
+
+router = APIRouter(route_class=ApiRoute, tags=["Videos"])
+
+
+@router.post(
+    "/videos/generate",
+    operation_id="generateVideo",
+    response_model=VideoGenerationStarted,
+    responses=error_responses(400, 401, 402, 403, 404, 429),
+)
+async def generate_video(
+    auth: VideosGenerate,
+    body: VideoGenerateRequest,
+    session: WriteSession,
+    settings: AppSettings,
+) -> VideoGenerationStarted:
+    """Start generating a video (text or image-to-video); poll `status_url`.
+
+    Credits are held now (per second of the model, ×1.5 with audio) and refunded on failure.
+    """
+    return await service.start(session, settings, auth, body)
+
+
+@router.get(
+    "/videos/generations/{video_generation_id}",
+    operation_id="getVideoGeneration",
+    response_model=VideoGenerationOut,
+    response_model_exclude_unset=True,
+    responses=error_responses(400, 401, 403, 404, 429),
+)
+async def get_video_generation(
+    auth: VideosRead, video_generation_id: str, session: ReadSession, settings: AppSettings
+) -> VideoGenerationOut:
+    """A video generation; `video` is set once it completed (signed URLs valid for 7 days)."""
+    return await service.get(session, settings, auth.require_workspace(), video_generation_id)

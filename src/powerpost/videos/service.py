@@ -1,0 +1,246 @@
+"""Video generation (§6.8–6.9): validate per model, hold credits, queue; settle or refund.
+
+A start writes the row, the credit hold (`video_generation:<id>`) and the job in the
+caller's transaction. The job stores the MP4 and completes in one transaction (`succeed`);
+a failure refunds the whole hold (`fail`). Both record the webhook event with the outcome.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from powerpost.api_keys.auth import RequestAuth
+from powerpost.config import Settings
+from powerpost.credits import service as credits
+from powerpost.images.schemas import JobErrorBody
+from powerpost.jobs import enqueue
+from powerpost.kit.clock import iso_z, utcnow
+from powerpost.kit.errors import NotFound, ValidationError
+from powerpost.kit.ids import new_id, parse_uuid
+from powerpost.media.service import get_workspace_media
+from powerpost.media.signing import signed_url
+from powerpost.models import Media, VideoGeneration
+from powerpost.videos import repository
+from powerpost.videos.schemas import (
+    GeneratedVideo,
+    VideoGenerateRequest,
+    VideoGenerationOut,
+    VideoGenerationStarted,
+)
+from powerpost.webhooks.events import record_event
+
+JOB_KIND = "video.generate"
+ERROR_CODE = "VIDEO_GENERATION_FAILED"
+STATUS_PATH = "/api/v1/videos/generations/{id}"
+MAX_ATTEMPTS = 3
+FINISHED = frozenset({"completed", "failed"})
+_ERROR_CHARS = 500
+
+
+@dataclass(frozen=True)
+class ModelRules:
+    durations: tuple[int, ...]
+    prompt_max: int
+    audio: bool
+
+
+# §6.8
+MODEL_RULES: dict[str, ModelRules] = {
+    "kling-3.0-pro": ModelRules(durations=(5, 10), prompt_max=2500, audio=True),
+    "veo-3.1": ModelRules(durations=(4, 8), prompt_max=3000, audio=True),
+    "runway-gen-4.5": ModelRules(durations=(5, 10), prompt_max=1000, audio=False),
+}
+
+
+def hold_reference(generation_id: str) -> str:
+    return f"video_generation:{generation_id}"
+
+
+def status_url(generation_id: str) -> str:
+    return STATUS_PATH.format(id=generation_id)
+
+
+def _check_body(body: VideoGenerateRequest) -> None:
+    rules = MODEL_RULES[body.model]
+    if not body.prompt.strip():
+        raise ValidationError("'prompt' is required")
+    if len(body.prompt) > rules.prompt_max:
+        raise ValidationError(
+            f"'prompt' is {len(body.prompt)} characters; {body.model} takes at most "
+            f"{rules.prompt_max}"
+        )
+    if body.duration not in rules.durations:
+        allowed = " or ".join(str(d) for d in rules.durations)
+        raise ValidationError(f"'duration' must be {allowed} seconds for {body.model}")
+    if body.has_audio and not rules.audio:
+        raise ValidationError(f"{body.model} cannot generate audio; set 'has_audio' to false")
+
+
+async def start(
+    session: AsyncSession, settings: Settings, auth: RequestAuth, body: VideoGenerateRequest
+) -> VideoGenerationStarted:
+    _check_body(body)
+    workspace_id = auth.require_workspace()
+    source: Media | None = None
+    if body.source_image is not None:
+        (source,) = await get_workspace_media(session, workspace_id, [body.source_image])
+        if source.kind != "image":
+            raise ValidationError(f"'source_image' must be an image; '{source.id}' is a video")
+
+    total = settings.prices.video(body.model, body.duration, body.has_audio)
+    generation = VideoGeneration(
+        id=new_id(),
+        account_id=auth.account_id,
+        workspace_id=workspace_id,
+        api_key_id=auth.key_id,
+        status="processing",
+        prompt=body.prompt.strip(),
+        size=body.size,
+        duration=body.duration,
+        has_audio=body.has_audio,
+        model=body.model,
+        enhance_prompt=body.enhance_prompt,
+        source_media_id=source.id if source is not None else None,
+        media_id=None,
+        credits_used=total,
+        error_code=None,
+        error_message=None,
+        created_at=utcnow(),
+        finished_at=None,
+    )
+    session.add(generation)
+    audio = " with audio" if body.has_audio else ""
+    remaining = await credits.hold(
+        session,
+        auth.account_id,
+        total,
+        reference=hold_reference(generation.id),
+        reason=f"{body.duration} s video{audio} with {body.model}",
+        workspace_id=workspace_id,
+        api_key_id=auth.key_id,
+    )
+    await enqueue(
+        session,
+        kind=JOB_KIND,
+        account_id=auth.account_id,
+        workspace_id=workspace_id,
+        subject_id=generation.id,
+        payload={},
+        max_attempts=MAX_ATTEMPTS,
+    )
+    return VideoGenerationStarted(
+        video_generation_id=generation.id,
+        status="processing",
+        credits_used=total,
+        remaining_credits=remaining,
+        status_url=status_url(generation.id),
+    )
+
+
+def render(
+    generation: VideoGeneration,
+    media: Media | None,
+    settings: Settings,
+    now: datetime | None = None,
+) -> VideoGenerationOut:
+    video = None
+    if media is not None:
+        video = GeneratedVideo(
+            media_id=media.id,
+            url=signed_url(settings, media.id, "original", now),
+            thumbnail_url=(
+                signed_url(settings, media.id, "thumbnail", now) if media.thumbnail_key else None
+            ),
+            width=media.width,
+            height=media.height,
+            duration=media.duration_seconds or float(generation.duration),
+        )
+    fields: dict[str, Any] = {
+        "video_generation_id": generation.id,
+        "status": generation.status,
+        "prompt": generation.prompt,
+        "size": generation.size,
+        "duration": generation.duration,
+        "has_audio": generation.has_audio,
+        "model": generation.model,
+        "created_at": iso_z(generation.created_at) or "",
+        "video": video,
+        "credits_used": generation.credits_used,
+    }
+    if generation.status == "failed":
+        fields["error"] = JobErrorBody(
+            code=generation.error_code or ERROR_CODE,
+            message=generation.error_message or "The video could not be generated",
+        )
+    # Only the fields set here are serialised, so `error` appears on failed jobs alone.
+    return VideoGenerationOut(**fields)
+
+
+async def get(
+    session: AsyncSession, settings: Settings, workspace_id: str, generation_id: str
+) -> VideoGenerationOut:
+    canonical = parse_uuid(generation_id)
+    generation = (
+        None
+        if canonical is None
+        else await repository.get_in_workspace(session, workspace_id, canonical)
+    )
+    if generation is None:
+        raise NotFound("Video generation not found")
+    media = await repository.live_media(session, generation.media_id)
+    return render(generation, media, settings)
+
+
+async def _announce(
+    session: AsyncSession, settings: Settings, generation: VideoGeneration, media: Media | None
+) -> None:
+    resource = render(generation, media, settings)
+    await record_event(
+        session,
+        workspace_id=generation.workspace_id,
+        event=f"video_generation.{generation.status}",
+        data=resource.model_dump(mode="json", exclude_unset=True),
+    )
+
+
+async def succeed(
+    session: AsyncSession, settings: Settings, generation_id: str, media: Media
+) -> VideoGeneration | None:
+    """Complete with the stored `media` and capture the hold; once (None if gone)."""
+    generation = await repository.get(session, generation_id, lock=True)
+    if generation is None or generation.status in FINISHED:
+        return generation
+    generation.status = "completed"
+    generation.media_id = media.id
+    generation.finished_at = utcnow()
+    await credits.settle(
+        session,
+        hold_reference(generation.id),
+        capture=generation.credits_used,
+        reason=f"{generation.duration} s video generated",
+    )
+    await session.flush()
+    await _announce(session, settings, generation, media)
+    return generation
+
+
+async def fail(
+    session: AsyncSession, settings: Settings, generation_id: str, reason: str
+) -> VideoGeneration | None:
+    """Mark failed and refund the whole hold; once (None if gone)."""
+    generation = await repository.get(session, generation_id, lock=True)
+    if generation is None or generation.status in FINISHED:
+        return generation
+    generation.status = "failed"
+    generation.error_code = ERROR_CODE
+    generation.error_message = f"The video could not be generated: {reason}"[:_ERROR_CHARS]
+    generation.finished_at = utcnow()
+    await credits.refund(session, hold_reference(generation.id), reason="video generation failed")
+    generation.credits_used = 0
+    await session.flush()
+    await _announce(session, settings, generation, None)
+    return generation

@@ -1,0 +1,107 @@
+"""The `video.generate` job: render with the configured provider, store the MP4, settle.
+
+Safe to run twice: the file is stored and the generation completed in one fenced
+transaction, so a retry either finds the generation finished or starts from scratch in a
+fresh scratch directory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from contextlib import AsyncExitStack
+from pathlib import Path
+
+from powerpost.images.tasks import media_storage, provider_failure
+from powerpost.jobs import JobContext, JobError, PermanentJobError, register
+from powerpost.kit.errors import AppError
+from powerpost.media.service import open_local, store_generated
+from powerpost.media.storage import Storage
+from powerpost.models import Media, VideoGeneration
+from powerpost.videos import repository, service
+from powerpost.videos.providers import registry
+from powerpost.videos.providers.base import (
+    ProviderError,
+    RenderedVideo,
+    VideoRequest,
+    VideoSize,
+)
+
+
+@register(service.JOB_KIND)
+class GenerateVideo:
+    # The OpenAI-compatible provider waits up to 15 minutes for the vendor's render.
+    timeout = 1800.0
+
+    async def run(self, ctx: JobContext) -> None:
+        generation_id = ctx.subject_id or ""
+        async with ctx.db.read() as session:
+            generation = await repository.get(session, generation_id)
+            source: Media | None = None
+            if generation is not None and generation.source_media_id is not None:
+                source = await repository.live_media(session, generation.source_media_id)
+                if source is None:
+                    raise PermanentJobError(
+                        "the source image was deleted before the job ran", code=service.ERROR_CODE
+                    )
+        if generation is None or generation.status in service.FINISHED:
+            async with ctx.transaction() as session:
+                await ctx.finish(session)
+            return
+
+        storage = media_storage(ctx)
+        workdir = storage.tmp_dir / f"video-{generation.id}-{ctx.attempt}"
+        try:
+            rendered = await self._render(ctx, storage, generation, source, workdir)
+            try:
+                async with ctx.transaction() as session:
+                    media = await store_generated(
+                        session,
+                        storage,
+                        account_id=generation.account_id,
+                        workspace_id=generation.workspace_id,
+                        path=rendered.path,
+                        declared="video",
+                        file_name=f"video-{generation.id[:8]}.mp4",
+                    )
+                    await service.succeed(session, ctx.settings, generation.id, media)
+                    await ctx.finish(session)
+            except AppError as exc:
+                # Refused by inspection, too large or over the storage quota: retrying
+                # the same render cannot help.
+                raise PermanentJobError(exc.message, code=service.ERROR_CODE) from exc
+        finally:
+            await asyncio.to_thread(shutil.rmtree, workdir, True)
+
+    async def _render(
+        self,
+        ctx: JobContext,
+        storage: Storage,
+        generation: VideoGeneration,
+        source: Media | None,
+        workdir: Path,
+    ) -> RenderedVideo:
+        async with AsyncExitStack() as stack:
+            source_path: Path | None = None
+            if source is not None:
+                source_path = await stack.enter_async_context(open_local(storage, source))
+            size: VideoSize = "portrait" if generation.size == "portrait" else "landscape"
+            request = VideoRequest(
+                prompt=generation.prompt,
+                size=size,
+                duration=generation.duration,
+                model=generation.model,
+                has_audio=generation.has_audio,
+                enhance_prompt=generation.enhance_prompt,
+                source_image=source_path,
+            )
+            try:
+                provider = registry.provider_for(ctx.settings, ctx.http)
+                return await provider.generate(request, workdir)
+            except ProviderError as exc:
+                raise provider_failure(exc, service.ERROR_CODE) from exc
+
+    async def on_failure(self, ctx: JobContext, error: JobError) -> None:
+        async with ctx.transaction() as session:
+            await service.fail(session, ctx.settings, ctx.subject_id or "", error.message)
+            await ctx.finish(session)

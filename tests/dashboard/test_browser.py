@@ -1,0 +1,321 @@
+"""The dashboard in a real browser: Debian's Chromium driven by Playwright, against a real
+uvicorn server on a loopback port, calling the API with the keys read from the pages."""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from fastapi import FastAPI
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Request,
+    ViewportSize,
+    expect,
+    sync_playwright,
+)
+
+from powerpost.api_keys.scopes import PRESETS
+from powerpost.app import create_app
+from powerpost.config import Settings
+from powerpost.kit.routing import ApiRoute, iter_api_routes
+from tests.dashboard.support import PASSWORD
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+MISSING_PAGE = "/settings/nothing-here"
+
+
+@dataclass
+class LiveServer:
+    base_url: str
+    app: FastAPI
+
+
+@dataclass
+class BrowserWatch:
+    """What the pages did that they must not: console errors, requests elsewhere."""
+
+    base_url: str
+    console_errors: list[str] = field(default_factory=list)
+    foreign_requests: list[str] = field(default_factory=list)
+
+    def attach(self, page: Page) -> None:
+        page.on("console", self._console)
+        page.on("request", self._request)
+
+    def _console(self, message: ConsoleMessage) -> None:
+        if message.type != "error":
+            return
+        # The deliberate visit to a missing page is reported as a failed load; fine.
+        if "404" in message.text and message.location.get("url", "").endswith(MISSING_PAGE):
+            return
+        self.console_errors.append(f"{message.text} at {message.location}")
+
+    def _request(self, request: Request) -> None:
+        url = request.url
+        if not url.startswith((self.base_url + "/", "data:")):
+            self.foreign_requests.append(url)
+
+
+@pytest.fixture
+def live_server(settings: Settings) -> Iterator[LiveServer]:
+    app = create_app(settings)
+    config = uvicorn.Config(
+        app,
+        host="127.0.0.1",
+        port=0,
+        lifespan="on",
+        log_config=None,
+        access_log=False,
+        http="h11",
+        ws="none",
+    )
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, name="dashboard-live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise AssertionError("the server did not start")
+        time.sleep(0.05)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield LiveServer(base_url=f"http://127.0.0.1:{port}", app=app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
+
+
+@pytest.fixture
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+def _context(browser: Browser, live: LiveServer, viewport: ViewportSize) -> BrowserContext:
+    context = browser.new_context(viewport=viewport, base_url=live.base_url)
+    context.grant_permissions(["clipboard-read", "clipboard-write"], origin=live.base_url)
+    context.set_default_timeout(10_000)
+    return context
+
+
+def _shot(page: Page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
+
+
+def _create_key(page: Page, name: str, type_label: str) -> str:
+    page.get_by_role("link", name="API keys", exact=True).click()
+    page.get_by_label("Name", exact=True).fill(name)
+    page.get_by_label(type_label).check()
+    page.get_by_role("button", name="Create API Key").click()
+    expect(page.get_by_text("It will not be shown again")).to_be_visible()
+    secret = page.locator("#new-key").inner_text().strip()
+    assert re.fullmatch(r"pp_live_sk_[0-9A-Za-z]{38}", secret), secret
+    return secret
+
+
+def _route_outside(app: FastAPI, granted: frozenset[str]) -> tuple[str, str, bool] | None:
+    """(method, path, needs workspace) of an existing API route these scopes do not open."""
+    candidates = [
+        (sorted(route.methods or {"GET"})[0], path, route.requirement.workspace)
+        for path, route in iter_api_routes(app.routes)
+        if isinstance(route, ApiRoute) and route.requirement.scope not in granted
+    ]
+    publish = [c for c in candidates if c[1].endswith("/publish") and c[0] == "POST"]
+    if not (publish or candidates):
+        return None
+    method, path, workspace = (publish or candidates)[0]
+    return method, re.sub(r"\{[^}]+\}", str(uuid.uuid4()), path), workspace
+
+
+def test_sign_up_to_revoked_key_in_chromium(
+    live_server: LiveServer,
+    browser: Browser,
+    caplog: pytest.LogCaptureFixture,
+    request: pytest.FixtureRequest,
+) -> None:
+    caplog.set_level(logging.INFO)
+    base = live_server.base_url
+    api = httpx.Client(base_url=base, timeout=10)
+    request.addfinalizer(api.close)
+    watch = BrowserWatch(base)
+    context = _context(browser, live_server, DESKTOP)
+    page = context.new_page()
+    watch.attach(page)
+    email = f"browser-{uuid.uuid4().hex[:8]}@example.com"
+
+    # Sign up.
+    page.goto("/signup")
+    expect(page).to_have_title(re.compile("Create an account"))
+    _shot(page, "01-signup")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Repeat the password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page).to_have_url(re.compile(r"/settings/api\?notice=welcome$"))
+    expect(page.get_by_text("Welcome to PowerPost")).to_be_visible()
+    _shot(page, "02-api-keys-empty")
+
+    # Workspaces: create one, copy its id with the button, rename it inline (htmx).
+    page.get_by_role("link", name="Workspaces", exact=True).click()
+    page.get_by_label("Name", exact=True).fill("Browser campaign")
+    page.get_by_role("button", name="Create workspace").click()
+    expect(page.get_by_text("Workspace created.")).to_be_visible()
+    row = page.locator("tr.workspace-row", has_text="Browser campaign")
+    workspace_id = row.locator("code.ws-id").inner_text().strip()
+    assert uuid.UUID(workspace_id)
+    row.get_by_role("button", name="Copy ID").click()
+    expect(row.get_by_role("status")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == workspace_id
+    row.get_by_role("link", name="Rename").click()
+    rename = page.get_by_label("New name for “Browser campaign”")
+    expect(rename).to_be_focused()
+    rename.fill("Spring campaign")
+    page.get_by_role("button", name="Save name").click()
+    expect(page.locator(f"#ws-{workspace_id} .ws-name")).to_have_text("Spring campaign")
+    page.get_by_role("link", name="Delete Spring campaign").click()
+    expect(page.get_by_text("becomes unreachable")).to_be_visible()
+    _shot(page, "03-workspaces-delete-confirm")
+    page.locator(f"#ws-panel-{workspace_id}").get_by_role("link", name="Cancel").click()
+    expect(page.get_by_text("becomes unreachable")).to_have_count(0)
+    _shot(page, "04-workspaces")
+
+    # A Draft Only key, read from the page and copied with the button.
+    draft_key = _create_key(page, "Browser draft key", "Draft Only")
+    page.get_by_role("button", name="Copy key").click()
+    expect(page.locator("#new-key-copied")).to_have_text("Copied")
+    assert page.evaluate("navigator.clipboard.readText()") == draft_key
+    _shot(page, "05-new-key-revealed")
+
+    credits = api.get("/api/v1/account/credits", headers={"x-api-key": draft_key})
+    assert credits.status_code == 200
+    assert credits.json() == {"balance": 50}
+
+    # Outside the key's scopes: publishing once it exists, otherwise a Read Only key on
+    # whatever write route exists; the pages must show the scopes either way.
+    outside = _route_outside(live_server.app, PRESETS["read_draft"])
+    probe_key, probe_scopes = draft_key, PRESETS["read_draft"]
+    if outside is None:
+        probe_key = _create_key(page, "Browser read-only key", "Read Only")
+        probe_scopes = PRESETS["read_only"]
+        outside = _route_outside(live_server.app, probe_scopes)
+    if outside is not None:
+        method, path, needs_workspace = outside
+        probe_headers = {"x-api-key": probe_key}
+        if needs_workspace:
+            probe_headers["X-Workspace-Id"] = workspace_id
+        refused = api.request(method, path, headers=probe_headers)
+        assert refused.status_code == 403, (method, path, refused.text)
+        assert refused.json()["error"]["code"] == "INSUFFICIENT_SCOPE"
+
+    # Usage: last used and the request itself, once the recorder has written its batch.
+    page.get_by_role("link", name="API keys", exact=True).click()
+    draft_row = page.locator("tr", has_text="Browser draft key").first
+    page.get_by_role("link", name="Browser draft key", exact=True).click()
+    expect(page.get_by_role("heading", name="Browser draft key")).to_be_visible()
+    scope_tags = page.get_by_role("list", name="Scopes").inner_text()
+    for scope in probe_scopes if probe_key == draft_key else PRESETS["read_draft"]:
+        assert scope in scope_tags
+    assert "posts:publish" not in scope_tags
+    deadline = time.monotonic() + 15
+    while "/api/v1/account/credits" not in page.locator("#main").inner_text():
+        assert time.monotonic() < deadline, "the request never showed up in the usage view"
+        time.sleep(0.5)
+        page.reload()
+    request_row = page.locator("#requests tbody tr").first
+    expect(request_row).to_contain_text("GET")
+    expect(request_row).to_contain_text("/api/v1/account/credits")
+    expect(request_row).to_contain_text("200")
+    expect(request_row).to_contain_text("127.0.0.1")
+    expect(page.locator("#last-used")).to_contain_text("Just now")
+    expect(page.locator("#chart-summary")).to_contain_text("1 request from")
+    expect(page.locator("svg rect.bar")).to_have_count(1)
+    _shot(page, "06-key-usage")
+
+    # Revoke it in the page (htmx loads the confirmation into the row), then 401.
+    page.get_by_role("link", name="All API keys").click()
+    expect(draft_row.locator("td.last-used")).to_contain_text("Just now")
+    page.get_by_role("link", name="Revoke Browser draft key").click()
+    expect(page.get_by_text("Revoke “Browser draft key”?")).to_be_visible()
+    _shot(page, "07-revoke-confirm")
+    page.get_by_role("button", name="Revoke key").click()
+    expect(page.get_by_text("The API key is revoked")).to_be_visible()
+    expect(page.locator("tr", has_text="Browser draft key").first).to_contain_text("Revoked")
+    _shot(page, "08-api-keys-after-revoke")
+    revoked = api.get("/api/v1/account/credits", headers={"x-api-key": draft_key})
+    assert revoked.status_code == 401
+    assert revoked.json()["error"]["code"] == "INVALID_API_KEY"
+
+    # The remaining pages, for the record.
+    page.get_by_role("link", name="Credits", exact=True).click()
+    expect(page.locator("#balance")).to_have_text("50")
+    expect(page.get_by_text("Free credits on sign-up")).to_be_visible()
+    _shot(page, "09-credits")
+    page.get_by_role("link", name="Account", exact=True).click()
+    expect(page.get_by_role("heading", name="Change password")).to_be_visible()
+    _shot(page, "10-account")
+    page.goto(MISSING_PAGE)
+    expect(page.get_by_role("heading", name="Page not found")).to_be_visible()
+    _shot(page, "11-not-found")
+
+    # Keyboard: the skip link is the first stop and lands on the main content.
+    page.goto("/settings/api")
+    page.keyboard.press("Tab")
+    expect(page.get_by_role("link", name="Skip to main content")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#main")).to_be_focused()
+
+    page.get_by_role("button", name="Sign out").click()
+    expect(page).to_have_url(re.compile(r"/login\?notice=signed-out$"))
+    _shot(page, "12-login")
+
+    # A phone-sized screen: same pages, navigation above the content.
+    phone = _context(browser, live_server, PHONE).new_page()
+    watch.attach(phone)
+    phone.goto("/login")
+    phone.get_by_label("Email").fill(email)
+    phone.get_by_label("Password").fill(PASSWORD)
+    phone.get_by_role("button", name="Sign in").click()
+    expect(phone.get_by_role("heading", name="API keys", exact=True)).to_be_visible()
+    width = phone.evaluate("document.documentElement.scrollWidth")
+    assert width <= PHONE["width"], f"the page scrolls sideways on a phone ({width}px)"
+    _shot(phone, "13-phone-api-keys")
+    phone.get_by_role("link", name="Workspaces", exact=True).click()
+    _shot(phone, "14-phone-workspaces")
+
+    assert watch.foreign_requests == []
+    assert watch.console_errors == []
+    for secret in (draft_key, probe_key):
+        assert secret not in caplog.text

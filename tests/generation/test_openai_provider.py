@@ -256,8 +256,8 @@ async def test_client_errors_are_final(fake: FakeOpenAI, make: Provider) -> None
     with pytest.raises(ProviderError) as caught:
         await make(api_key="sk-wrong").write_captions(request())
     assert not caught.value.retryable
-    assert "401" in str(caught.value)
-    assert "Incorrect API key" in str(caught.value)
+    assert "rejected this server's credentials (401)" in str(caught.value)
+    assert "Incorrect API key" not in str(caught.value)  # the vendor's text is logged only
     assert len(fake.chat_requests) == 0
     fake.script.append(Step(status=400, body={"error": {"message": "context too long"}}))
     with pytest.raises(ProviderError, match="context too long") as again:

@@ -176,7 +176,7 @@ def streams(info: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 
 async def media_row(app: FastAPI, media_id: str) -> Media:
     async with app.state.db.read() as session:
-        media = await session.get(Media, media_id)
+        media: Media | None = await session.get(Media, media_id)
     assert media is not None
     return media
 

@@ -70,7 +70,7 @@ async def caption_generation(
 
 async def row(api: Api, image_generation_id: str) -> ImageGeneration:
     async with api.app.state.db.read() as session:
-        found = await session.get(ImageGeneration, image_generation_id)
+        found: ImageGeneration | None = await session.get(ImageGeneration, image_generation_id)
     assert found is not None
     return found
 

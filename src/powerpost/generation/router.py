@@ -52,15 +52,24 @@ async def generate_content(
 async def list_generations(
     auth: ContentRead,
     session: ReadSession,
+    # An empty value means "not given": clients fill the documented `?status=&cursor=`
+    # template and leave parts empty.
     status: Annotated[
-        Literal["pending", "processing", "completed", "failed"] | None, Query()
+        Literal["pending", "processing", "completed", "failed", ""] | None,
+        Query(description="Only generations with this status"),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
-    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    cursor: Annotated[
+        str | None, Query(max_length=200, description="The next_cursor of the previous page")
+    ] = None,
 ) -> GenerationList:
     """The workspace's generations, newest first; pass `next_cursor` to get the next page."""
     page = await service.list_generations(
-        session, auth.require_workspace(), status=status, limit=limit, cursor=cursor
+        session,
+        auth.require_workspace(),
+        status=status or None,
+        limit=limit,
+        cursor=cursor or None,
     )
     return GenerationList(
         data=[service.summary(g) for g in page.items],

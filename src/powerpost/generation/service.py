@@ -24,6 +24,7 @@ from powerpost.generation.schemas import (
     GenerationDetail,
     GenerationError,
     GenerationStarted,
+    GenerationStatus,
     GenerationSummary,
     YoutubeOutput,
 )
@@ -292,8 +293,16 @@ def detail(generation: Generation) -> GenerationDetail:
     return GenerationDetail(**base, **extra)
 
 
-def _status(value: str) -> Any:
-    return value if value in ("pending", "processing", "completed", "failed") else "processing"
+_STATUSES: dict[str, GenerationStatus] = {
+    "pending": "pending",
+    "processing": "processing",
+    "completed": "completed",
+    "failed": "failed",
+}
+
+
+def _status(value: str) -> GenerationStatus:
+    return _STATUSES.get(value, "processing")
 
 
 def _outputs(stored: Mapping[str, Any]) -> dict[str, str | YoutubeOutput]:

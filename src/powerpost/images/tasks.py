@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from contextlib import AsyncExitStack
 from pathlib import Path
+from typing import cast
 
 from powerpost.images import repository, service
 from powerpost.images.providers import registry
@@ -107,10 +108,10 @@ class GenerateImages:
             for media in styles:
                 path: Path = await stack.enter_async_context(open_local(storage, media))
                 references.append(ReferenceImage(path=path, mime_type=media.mime_type))
-            size: ImageSize = _image_size(generation.size)
             request = ImageRequest(
                 prompt="" if generation.prompt_from_caption else generation.prompt,
-                size=size,
+                # validated against the same Literal when the job was started
+                size=cast(ImageSize, generation.size),
                 model=generation.model,
                 quantity=generation.quantity,
                 enhance_prompt=generation.enhance_prompt,
@@ -172,13 +173,3 @@ class GenerateImages:
                 failures = dict.fromkeys(range(generation.quantity), error.message)
                 await service.conclude(session, ctx.settings, generation.id, failures)
             await ctx.finish(session)
-
-
-def _image_size(value: str) -> ImageSize:
-    if value == "feed":
-        return "feed"
-    if value == "portrait":
-        return "portrait"
-    if value == "landscape":
-        return "landscape"
-    return "square"

@@ -401,10 +401,13 @@ class JobEngine:
 
     async def _run(self, handler: JobHandler, ctx: JobContext) -> None:
         timeout: float | None = getattr(handler, "timeout", None)
+        scope = asyncio.timeout(timeout)
         try:
-            async with asyncio.timeout(timeout):
+            async with scope:
                 await handler.run(ctx)
         except TimeoutError:
+            if not scope.expired():
+                raise  # the handler's own timeout, not ours
             raise RetryableJobError(
                 f"the handler did not finish within {timeout} seconds", code="JOB_TIMEOUT"
             ) from None

@@ -253,8 +253,15 @@ class OpenAICaptionProvider:
                     return response
                 status = response.status_code
                 message = _error_text(response)
+                if status in (401, 403):
+                    # The vendor's text can quote part of the key; it goes to the log only.
+                    log.error("%s rejected the API key (%s): %s", what, status, message)
+                    raise ProviderError(
+                        f"{what} rejected this server's credentials ({status}); "
+                        "the operator must check the API key"
+                    )
                 if not _retryable_status(status):
-                    # 401/403/404/400: configuration or request problems a retry cannot fix
+                    # 400/404/413/422: request problems a retry cannot fix
                     raise ProviderError(f"{what} refused the request ({status}): {message}")
                 problem = f"{what} failed ({status}): {message}"
                 delay = retry_after_seconds(response.headers.get("retry-after"))
@@ -291,7 +298,8 @@ class OpenAICaptionProvider:
                     max_side=IMAGE_MAX_SIDE,
                 )
             except (ToolFailed, ToolMissing) as exc:
-                raise ProviderError(f"Key frames could not be taken from the video: {exc}") from exc
+                log.error("key frames of %s failed: %s", media.file_name, exc)
+                raise ProviderError("Key frames could not be taken from the video") from exc
             total = len(frames)
             for index, frame in enumerate(frames, start=1):
                 at = (media.duration_seconds or 0.0) * (index - 0.5) / max(total, 1)
@@ -417,7 +425,8 @@ def _extract_audio(path: Path) -> bytes | None:
         log.warning("audio could not be extracted from %s: %s", path.name, exc)
         return None
     except ToolMissing as exc:
-        raise ProviderError(f"Audio could not be extracted: {exc}") from exc
+        log.error("audio extraction impossible: %s", exc)
+        raise ProviderError("Audio could not be extracted from the video") from exc
     return audio or None
 
 

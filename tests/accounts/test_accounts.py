@@ -14,7 +14,9 @@ from powerpost.models import Account
 from powerpost.workspaces import service as workspaces
 
 
-async def _create(app: FastAPI, email: str, password: str | None = "a good long password") -> accounts.NewAccount:
+async def _create(
+    app: FastAPI, email: str, password: str | None = "a good long password"
+) -> accounts.NewAccount:
     async with app.state.db.write() as session:
         return await accounts.create_account(
             session, email=email, password=password, signup_credits=50, storage_quota_bytes=10
@@ -29,14 +31,17 @@ async def test_new_account_has_credits_workspace_and_hashed_password(app: FastAP
         account = await session.get(Account, created.account.id)
         spaces = await workspaces.list_workspaces(session, created.account.id)
         ledger = await credits.ledger(session, created.account.id)
-    assert account is not None and account.password_hash is not None
+    assert account is not None
+    assert account.password_hash is not None
     assert account.password_hash.startswith("$argon2id$")
     assert "a good long password" not in account.password_hash
     assert [w.name for w in spaces] == ["Default workspace"]
     assert [(e.kind, e.amount) for e in ledger] == [("signup", 50)]
 
 
-@pytest.mark.parametrize("email", ["", "no-at-sign", "a@b", "a b@example.com", "x" * 300 + "@example.com"])
+@pytest.mark.parametrize(
+    "email", ["", "no-at-sign", "a@b", "a b@example.com", "x" * 300 + "@example.com"]
+)
 async def test_bad_emails_are_refused(app: FastAPI, email: str) -> None:
     with pytest.raises(AccountRefused, match="valid email"):
         await _create(app, email)
@@ -64,15 +69,31 @@ async def test_concurrent_signups_with_one_email_create_one_account(app: FastAPI
 async def test_authenticate_and_change_password(app: FastAPI) -> None:
     created = await _create(app, "login@example.com")
     async with app.state.db.read() as session:
-        assert await accounts.authenticate(session, "LOGIN@example.com", "a good long password") is not None
+        assert (
+            await accounts.authenticate(session, "LOGIN@example.com", "a good long password")
+            is not None
+        )
         assert await accounts.authenticate(session, "login@example.com", "wrong password!!") is None
-        assert await accounts.authenticate(session, "nobody@example.com", "a good long password") is None
+        assert (
+            await accounts.authenticate(session, "nobody@example.com", "a good long password")
+            is None
+        )
     async with app.state.db.write() as session:
         account = await session.get(Account, created.account.id)
         assert account is not None
         with pytest.raises(AccountRefused, match="current password"):
-            await accounts.change_password(session, account, "not it at all", "another long password")
-        await accounts.change_password(session, account, "a good long password", "another long password")
+            await accounts.change_password(
+                session, account, "not it at all", "another long password"
+            )
+        await accounts.change_password(
+            session, account, "a good long password", "another long password"
+        )
     async with app.state.db.read() as session:
-        assert await accounts.authenticate(session, "login@example.com", "another long password") is not None
-        assert await accounts.authenticate(session, "login@example.com", "a good long password") is None
+        assert (
+            await accounts.authenticate(session, "login@example.com", "another long password")
+            is not None
+        )
+        assert (
+            await accounts.authenticate(session, "login@example.com", "a good long password")
+            is None
+        )

@@ -9,12 +9,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import update
+from tests.fixtures.factories import Factory, headers
+from tests.fixtures.queries import count_queries
 
 from powerpost.kit.clock import utcnow
 from powerpost.kit.security import generate_key
 from powerpost.models import Account, ApiKey
-from tests.fixtures.factories import Factory, headers
-from tests.fixtures.queries import count_queries
 
 CREDITS = "/api/v1/account/credits"
 UNAUTHORIZED = {"error": {"message": "Invalid or missing API key", "code": "INVALID_API_KEY"}}
@@ -160,7 +160,7 @@ async def test_revoked_expired_and_disabled_are_401(
     tenant = await factory.account()
     revoked_id, revoked = await factory.key(tenant, name="revoked")
     expired_id, expired = await factory.key(tenant, name="expired", expires_in_days=1)
-    ok_id, ok = await factory.key(tenant, name="ok")
+    _ok_id, ok = await factory.key(tenant, name="ok")
     async with app.state.db.write() as session:
         await session.execute(
             update(ApiKey).where(ApiKey.id == revoked_id).values(revoked_at=utcnow())

@@ -10,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import event, select, update
+from tests.fixtures.factories import Factory, headers
 
 from powerpost.api_keys import service as keys
 from powerpost.api_keys.service import KeyRefused
@@ -17,7 +18,6 @@ from powerpost.config import Settings
 from powerpost.kit.clock import utcnow
 from powerpost.kit.security import KeyHasher
 from powerpost.models import ApiKey
-from tests.fixtures.factories import Factory, headers
 
 CREDITS = "/api/v1/account/credits"
 
@@ -130,7 +130,8 @@ async def test_roll_keeps_old_key_for_the_grace_period(
     assert (await client.get(CREDITS, headers=headers(rolled.secret))).status_code == 200
     async with app.state.db.read() as session:
         old_row = await session.get(ApiKey, old_id)
-    assert old_row is not None and old_row.expires_at is not None
+    assert old_row is not None
+    assert old_row.expires_at is not None
     assert timedelta(hours=1, minutes=59) < old_row.expires_at - utcnow() <= timedelta(hours=2)
     # the rolled key no longer counts, so rolling at the limit works
     assert await _active_count(app, tenant.account_id) == 1
@@ -247,7 +248,8 @@ async def test_failed_attempts_do_not_touch_last_used(
     await app.state.usage.flush()
     async with app.state.db.read() as session:
         row = await session.get(ApiKey, key_id)
-    assert row is not None and row.last_used_at is None
+    assert row is not None
+    assert row.last_used_at is None
 
 
 async def test_last_used_never_moves_backwards(app: FastAPI, factory: Factory) -> None:
@@ -269,4 +271,5 @@ async def test_last_used_never_moves_backwards(app: FastAPI, factory: Factory) -
         )
     async with app.state.db.read() as session:
         row = await session.get(ApiKey, key_id)
-    assert row is not None and row.last_used_ip == "4.4.4.4"
+    assert row is not None
+    assert row.last_used_ip == "4.4.4.4"

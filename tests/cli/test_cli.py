@@ -25,8 +25,10 @@ def test_account_key_workspace_credit_round_trip(env: dict[str, str]) -> None:
         env, "keys", "create", "--email", "ops@example.com", "--name", "ci", "--type", "read_draft"
     )
     assert set(key) >= {"id", "key", "name", "type", "scopes", "mode"}
-    assert key["key"].startswith("pp_live_sk_") and len(key["key"]) == 49
-    assert key["type"] == "read_draft" and "posts:publish" not in key["scopes"]
+    assert key["key"].startswith("pp_live_sk_")
+    assert len(key["key"]) == 49
+    assert key["type"] == "read_draft"
+    assert "posts:publish" not in key["scopes"]
 
     custom = cli_json(
         env,
@@ -40,7 +42,8 @@ def test_account_key_workspace_credit_round_trip(env: dict[str, str]) -> None:
         "account:read,posts:read",
         "--test",
     )
-    assert custom["type"] == "custom" and custom["mode"] == "test"
+    assert custom["type"] == "custom"
+    assert custom["mode"] == "test"
     assert custom["key"].startswith("pp_test_sk_")
 
     listed = cli_json(env, "keys", "list", "--email", "ops@example.com")
@@ -59,12 +62,14 @@ def test_account_key_workspace_credit_round_trip(env: dict[str, str]) -> None:
         "revoked_at",
     }
     assert key["key"] not in str(listed)  # display hints only
-    assert row["display"].startswith(key["key"][:15]) and row["display"].endswith(key["key"][-4:])
+    assert row["display"].startswith(key["key"][:15])
+    assert row["display"].endswith(key["key"][-4:])
 
     rolled = cli_json(
         env, "keys", "roll", "--email", "ops@example.com", key["id"], "--grace-hours", "1"
     )
-    assert rolled["name"] == "ci" and rolled["key"] != key["key"]
+    assert rolled["name"] == "ci"
+    assert rolled["key"] != key["key"]
     revoked = cli(env, "keys", "revoke", "--email", "ops@example.com", rolled["id"])
     assert revoked.returncode == 0
 
@@ -106,7 +111,8 @@ def test_failures_exit_non_zero_with_one_line(env: dict[str, str]) -> None:
         assert result.stdout == ""
     cli_json(env, "accounts", "create", "--email", "dup@example.com")
     duplicate = cli(env, "accounts", "create", "--email", "dup@example.com", check=False)
-    assert duplicate.returncode == 1 and "already exists" in duplicate.stderr
+    assert duplicate.returncode == 1
+    assert "already exists" in duplicate.stderr
     weak = cli(
         env,
         "accounts",
@@ -117,7 +123,8 @@ def test_failures_exit_non_zero_with_one_line(env: dict[str, str]) -> None:
         stdin="short\n",
         check=False,
     )
-    assert weak.returncode == 1 and "at least 10" in weak.stderr
+    assert weak.returncode == 1
+    assert "at least 10" in weak.stderr
 
 
 def test_bad_configuration_stops_with_one_line(env: dict[str, str]) -> None:
@@ -130,7 +137,8 @@ def test_bad_configuration_stops_with_one_line(env: dict[str, str]) -> None:
     ):
         result = cli({**env, name: value}, "keys", "list", "--email", "a@example.com", check=False)
         assert result.returncode == 2, name
-        assert name in result.stderr and len(result.stderr.strip().splitlines()) == 1
+        assert name in result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1
 
 
 def test_twelve_concurrent_cli_creations_with_three_present(env: dict[str, str]) -> None:

@@ -9,12 +9,12 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import select
+from tests.fixtures.factories import Factory, headers
 
 from powerpost.credits import repository
 from powerpost.credits import service as credits
 from powerpost.kit.errors import InsufficientCredits
 from powerpost.models import CreditLedgerEntry
-from tests.fixtures.factories import Factory, headers
 
 
 async def _hold(app: FastAPI, account_id: str, ref: str, amount: int = 1) -> bool:

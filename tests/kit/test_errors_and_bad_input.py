@@ -6,11 +6,11 @@ import httpx
 import pytest
 from fastapi import APIRouter, FastAPI
 from sqlalchemy import func, select
+from tests.fixtures.factories import Factory, headers
 
 from powerpost.api_keys.auth import AccountRead
 from powerpost.kit.routing import ApiRoute
 from powerpost.models import CreditLedgerEntry
-from tests.fixtures.factories import Factory, headers
 
 PROBE = "/api/v1/_probe/known"
 
@@ -148,7 +148,8 @@ async def test_unexpected_failure_is_500_without_trace(app: FastAPI, factory: Fa
     assert response.status_code == 500
     body = response.json()
     assert body["error"]["code"] == "INTERNAL_ERROR"
-    assert "hunter2" not in response.text and "Traceback" not in response.text
+    assert "hunter2" not in response.text
+    assert "Traceback" not in response.text
     assert "pp_live_sk" not in response.text
     assert response.headers["x-request-id"] in body["error"]["message"]
     assert "x-ratelimit-limit" in response.headers

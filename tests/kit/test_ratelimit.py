@@ -10,11 +10,11 @@ from dataclasses import replace
 import httpx
 import pytest
 from fastapi import FastAPI
+from tests.fixtures.factories import Factory, headers
 
 from powerpost.app import create_app
 from powerpost.config import RateLimits, Settings
 from powerpost.kit.security import generate_key
-from tests.fixtures.factories import Factory, headers
 
 CREDITS = "/api/v1/account/credits"
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-
 from tests.fixtures.db import PG_URL
 from tests.fixtures.processes import cli, cli_json, running_server
 

@@ -6,11 +6,11 @@ import uuid
 
 import httpx
 import pytest
+from tests.fixtures.factories import Factory, headers
 
 from powerpost.kit.clock import utcnow
 from powerpost.kit.routing import iter_api_routes
 from powerpost.workspaces import repository
-from tests.fixtures.factories import Factory, headers
 
 PROBE = "/api/v1/_probe/known"
 BODY = {"prompt": "hello world"}

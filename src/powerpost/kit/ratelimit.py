@@ -1,16 +1,20 @@
 """Fixed-window rate limits per API key and endpoint group (limits.aio).
 
 In memory for the embedded single process; shared through Redis when configured so that N
-server processes enforce one budget. If Redis is unreachable we serve anyway and log it:
-an outage of the limiter must not become an outage of the API.
+server processes enforce one budget. If Redis is unreachable we serve anyway, log it, and
+keep limits per process until it is back: an outage of the limiter must not become an
+outage of the API.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from limits import RateLimitItem, parse
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -21,6 +25,8 @@ from powerpost.config import RateLimits
 log = logging.getLogger(__name__)
 
 REDIS_ERROR_LOG_INTERVAL_S = 30.0
+SHARED_RETRY_PAUSE_S = 5.0
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,13 +55,19 @@ class RateLimiter:
                 "async+" + redis_url,
                 implementation="redispy",
                 wrap_exceptions=True,
-                socket_timeout=0.5,
-                socket_connect_timeout=0.5,
+                # Short enough that a dead Redis costs a request little before we fail
+                # open; long enough for a busy one.
+                socket_timeout=1.0,
+                socket_connect_timeout=1.0,
             )
         else:
             storage = MemoryStorage()
         self._storage = storage
         self._limiter = FixedWindowRateLimiter(storage)
+        # While Redis is unreachable, limits are kept per process instead of not at all,
+        # and Redis is not asked again until the pause is over (no timeout per request).
+        self._local = FixedWindowRateLimiter(MemoryStorage()) if redis_url else self._limiter
+        self._shared_down_until = 0.0
         self._groups: dict[str, RateLimitItem] = {
             "read": parse(limits.read),
             "write": parse(limits.write),
@@ -64,41 +76,55 @@ class RateLimiter:
         self._failed_auth = parse(limits.failed_auth_per_ip)
         self._last_error_log = 0.0
 
-    def _degraded(self, exc: Exception) -> None:
-        now = time.monotonic()
-        if now - self._last_error_log > REDIS_ERROR_LOG_INTERVAL_S:
-            self._last_error_log = now
-            log.error("rate limiter storage unavailable, serving without limits: %s", exc)
-
-    async def _hit(self, item: RateLimitItem, *identifiers: str) -> WindowState:
+    async def _call(self, operation: Callable[[FixedWindowRateLimiter], Awaitable[T]]) -> T:
+        shared_ok = time.monotonic() >= self._shared_down_until
+        if self._local is self._limiter or not shared_ok:
+            return await operation(self._local)
         try:
-            allowed = await self._limiter.hit(item, *identifiers)
-            stats = await self._limiter.get_window_stats(item, *identifiers)
-        except Exception as exc:  # Redis down or slow: fail open, loudly
-            self._degraded(exc)
-            return WindowState(True, item.amount, item.amount, time.time() + item.get_expiry())
-        return WindowState(allowed, item.amount, stats.remaining, stats.reset_time)
+            return await operation(self._limiter)
+        except Exception as exc:  # Redis down or slow: serve anyway, loudly
+            self._shared_down_until = time.monotonic() + SHARED_RETRY_PAUSE_S
+            now = time.monotonic()
+            if now - self._last_error_log > REDIS_ERROR_LOG_INTERVAL_S:
+                self._last_error_log = now
+                log.error("rate limiter storage unavailable, limiting per process for now: %s", exc)
+            return await operation(self._local)
 
     async def hit_key(self, key_id: str, group: str) -> WindowState:
-        return await self._hit(self._groups[group], "key", group, key_id)
+        item = self._groups[group]
+
+        async def hit(limiter: FixedWindowRateLimiter) -> WindowState:
+            allowed = await limiter.hit(item, "key", group, key_id)
+            stats = await limiter.get_window_stats(item, "key", group, key_id)
+            return WindowState(allowed, item.amount, stats.remaining, stats.reset_time)
+
+        return await self._call(hit)
 
     async def failed_auth_blocked(self, ip: str) -> WindowState | None:
         """The window if this address has used up its failed-authentication budget."""
         item = self._failed_auth
-        try:
-            if await self._limiter.test(item, "authfail", ip):
+
+        async def check(limiter: FixedWindowRateLimiter) -> WindowState | None:
+            if await limiter.test(item, "authfail", ip):
                 return None
-            stats = await self._limiter.get_window_stats(item, "authfail", ip)
-        except Exception as exc:
-            self._degraded(exc)
-            return None
-        return WindowState(False, item.amount, 0, stats.reset_time)
+            stats = await limiter.get_window_stats(item, "authfail", ip)
+            return WindowState(False, item.amount, 0, stats.reset_time)
+
+        return await self._call(check)
 
     async def record_failed_auth(self, ip: str) -> None:
-        try:
-            await self._limiter.hit(self._failed_auth, "authfail", ip)
-        except Exception as exc:
-            self._degraded(exc)
+        async def hit(limiter: FixedWindowRateLimiter) -> bool:
+            return await limiter.hit(self._failed_auth, "authfail", ip)
 
-    async def reset(self) -> None:
-        await self._storage.reset()
+        await self._call(hit)
+
+    async def reset(self, attempts: int = 5) -> None:
+        """Clear every window (tests and operators). Retries a slow Redis a few times."""
+        for attempt in range(attempts):
+            try:
+                await self._storage.reset()
+                return
+            except Exception:
+                if attempt == attempts - 1:
+                    raise
+                await asyncio.sleep(0.2 * (attempt + 1))

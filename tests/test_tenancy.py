@@ -1,0 +1,129 @@
+"""Account A's key never reaches account B's objects, on any route that takes an id; and
+one workspace's objects are not found from another workspace of the same account."""
+
+from __future__ import annotations
+
+import io
+import re
+
+import httpx
+from fastapi import FastAPI
+from PIL import Image
+
+from powerpost.credits import service as credits
+from powerpost.kit.routing import iter_api_routes
+from tests.fixtures.factories import Factory, Tenant, headers
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), "teal").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+async def _objects_of(
+    client: httpx.AsyncClient, app: FastAPI, factory: Factory, owner: Tenant
+) -> dict[str, str]:
+    """One object of every kind the API exposes by id, owned by `owner`."""
+    async with app.state.db.write() as session:
+        await credits.grant(session, owner.account_id, 200, reason="tenancy test")
+    _, key = await factory.key(owner, name="owner")
+    h = headers(key, owner.workspace_id)
+    upload = await client.post(
+        "/api/v1/media/upload",
+        headers=h,
+        files={"file": ("a.png", _png(), "image/png")},
+        data={"type": "image"},
+    )
+    assert upload.status_code == 200, upload.text
+    caption = await client.post(
+        "/api/v1/content/generate",
+        headers=h,
+        json={"prompt": "Autumn menu launch", "post_types": ["x-post"], "research_mode": "regular"},
+    )
+    assert caption.status_code == 200, caption.text
+    image = await client.post("/api/v1/images/generate", headers=h, json={"prompt": "autumn menu"})
+    assert image.status_code == 200, image.text
+    video = await client.post(
+        "/api/v1/videos/generate", headers=h, json={"prompt": "autumn menu", "duration": 5}
+    )
+    assert video.status_code == 200, video.text
+    return {
+        "media": upload.json()["media_id"],
+        "generation": caption.json()["generation_id"],
+        "image_generation": image.json()["image_generation_id"],
+        "video_generation": video.json()["video_generation_id"],
+    }
+
+
+def _id_routes(app: FastAPI) -> list[tuple[str, str]]:
+    return sorted(
+        (method, path)
+        for path, route in iter_api_routes(app.routes)
+        if path.startswith("/api/v1") and "{" in path
+        for method in route.methods
+    )
+
+
+def _fill(path: str, objects: dict[str, str]) -> str:
+    kind = {
+        "/api/v1/content/generations/{generation_id}": "generation",
+        "/api/v1/images/generations/{image_generation_id}": "image_generation",
+        "/api/v1/videos/generations/{video_generation_id}": "video_generation",
+    }
+    template = re.sub(r"\{[^}]+\}", "{}", path)
+    for known, name in kind.items():
+        if re.sub(r"\{[^}]+\}", "{}", known) == template:
+            return template.format(objects[name])
+    raise AssertionError(f"no object for {path}: add its kind to this test")
+
+
+async def test_no_route_reaches_another_accounts_objects(
+    client: httpx.AsyncClient, app: FastAPI, factory: Factory
+) -> None:
+    alice = await factory.account()
+    bob = await factory.account()
+    bobs = await _objects_of(client, app, factory, bob)
+    _, alice_key = await factory.key(alice)
+    routes = _id_routes(app)
+    assert routes, "expected routes that take an object id"
+    for method, path in routes:
+        url = _fill(path, bobs)
+        own_workspace = await client.request(
+            method, url, headers=headers(alice_key, alice.workspace_id)
+        )
+        assert own_workspace.status_code == 404, (method, url, own_workspace.text)
+        their_workspace = await client.request(
+            method, url, headers=headers(alice_key, bob.workspace_id)
+        )
+        assert their_workspace.status_code == 403, (method, url)
+        assert their_workspace.json()["error"]["code"] == "FORBIDDEN"
+    # and media ids in request bodies are checked too
+    for url, body in (
+        (
+            "/api/v1/content/generate",
+            {"media_ids": [bobs["media"]], "post_types": ["x-post"], "research_mode": "regular"},
+        ),
+        ("/api/v1/images/generate", {"prompt": "x", "style_images": [bobs["media"]]}),
+        ("/api/v1/videos/generate", {"prompt": "x", "duration": 5, "source_image": bobs["media"]}),
+        ("/api/v1/images/generate", {"generation_id": bobs["generation"]}),
+    ):
+        response = await client.post(url, json=body, headers=headers(alice_key, alice.workspace_id))
+        assert response.status_code == 404, (url, response.text)
+
+
+async def test_objects_stay_in_their_workspace_within_one_account(
+    client: httpx.AsyncClient, app: FastAPI, factory: Factory
+) -> None:
+    owner = await factory.account()
+    second = await factory.workspace(owner, "Client B")
+    objects = await _objects_of(client, app, factory, owner)
+    _, key = await factory.key(owner, name="same account")
+    for method, path in _id_routes(app):
+        url = _fill(path, objects)
+        response = await client.request(method, url, headers=headers(key, second))
+        assert response.status_code == 404, (method, url)
+        same = await client.request(method, url, headers=headers(key, owner.workspace_id))
+        assert same.status_code == 200, (method, url)
+    listed = await client.get("/api/v1/content/generations", headers=headers(key, second))
+    assert listed.json()["data"] == []

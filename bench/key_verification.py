@@ -129,12 +129,14 @@ async def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = os.environ.get("POWERPOST_BENCH_DATABASE_URL")
         if url:
-            url = url.replace("postgresql://", "postgresql+asyncpg://")
-            engine = create_async_engine(url, isolation_level="AUTOCOMMIT")
+            # a database of its own next to the one named, so nothing else is touched
+            admin = url.replace("postgresql://", "postgresql+asyncpg://")
+            engine = create_async_engine(admin, isolation_level="AUTOCOMMIT")
             async with engine.connect() as conn:
-                await conn.execute(text("DROP SCHEMA public CASCADE"))
-                await conn.execute(text("CREATE SCHEMA public"))
+                await conn.execute(text("DROP DATABASE IF EXISTS powerpost_bench WITH (FORCE)"))
+                await conn.execute(text("CREATE DATABASE powerpost_bench"))
             await engine.dispose()
+            url = admin.rsplit("/", 1)[0] + "/powerpost_bench"
         else:
             url = f"sqlite+aiosqlite:///{Path(tmp) / 'bench.db'}"
         await asyncio.to_thread(upgrade, url)

@@ -3,9 +3,7 @@ polling with a deadline, and views of the ledger, jobs and webhook outbox."""
 
 from __future__ import annotations
 
-import asyncio
 import io
-import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -18,16 +16,15 @@ import httpx
 import uvicorn
 from fastapi import FastAPI
 from PIL import Image
-from sqlalchemy import func, select
+from sqlalchemy import select
 from starlette.types import ASGIApp
-from tests.fixtures.factories import Factory, Tenant, headers
+from tests.fixtures import media
+from tests.fixtures.factories import Factory
 
 from powerpost.config import JobSettings
-from powerpost.credits import service as credits
 from powerpost.generation.providers.base import CaptionOutputs, CaptionRequest
 from powerpost.generation.providers.offline import OfflineCaptionProvider
-from powerpost.kit.ffmpeg import ffmpeg_exe
-from powerpost.models import CreditHold, CreditLedgerEntry, Generation, Job, WebhookEvent
+from powerpost.models import CreditHold, Generation, Job, WebhookEvent
 
 GENERATE = "/api/v1/content/generate"
 GENERATIONS = "/api/v1/content/generations"
@@ -57,31 +54,16 @@ def image_bytes(
 
 
 def make_mp4(path: Path, *, seconds: float = 1.0, audio: bool = False, rate: int = 25) -> Path:
-    """A real H.264 MP4 from ffmpeg's test source (optionally with a sine tone)."""
-    args = [ffmpeg_exe(), "-nostdin", "-v", "error", "-y"]
-    args += ["-f", "lavfi", "-i", f"testsrc2=size=160x90:rate={rate}:duration={seconds}"]
-    if audio:
-        args += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=16000:duration={seconds}"]
-    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
-    args += ["-c:a", "aac", "-shortest"] if audio else ["-an"]
-    args += ["-movflags", "+faststart", "-f", "mp4", str(path)]
-    subprocess.run(args, check=True, timeout=60)
-    return path
+    """A real H.264 MP4 (160x90) whose tone is 16 kHz, the rate the caption provider
+    extracts audio at for transcription."""
+    return media.make_mp4(path, seconds=seconds, audio=audio, rate=rate, sample_rate=16000)
 
 
 @dataclass
-class Api:
+class Api(media.TenantApi):
     """One tenant's full-access key, bound to the tenant's first workspace."""
 
-    http: httpx.AsyncClient
-    app: FastAPI
-    tenant: Tenant
-    secret: str
     key_id: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return headers(self.secret, self.tenant.workspace_id)
 
     async def generate(self, **body: Any) -> httpx.Response:
         return await self.http.post(GENERATE, json=body, headers=self.headers)
@@ -89,33 +71,10 @@ class Api:
     async def get(self, generation_id: str) -> httpx.Response:
         return await self.http.get(f"{GENERATIONS}/{generation_id}", headers=self.headers)
 
-    async def upload(self, content: bytes, kind: str, name: str) -> str:
-        response = await self.http.post(
-            UPLOAD,
-            headers=self.headers,
-            files={"file": (name, content, "application/octet-stream")},
-            data={"type": kind},
-        )
-        assert response.status_code == 200, response.text
-        media_id: str = response.json()["media_id"]
-        return media_id
-
     async def wait(self, generation_id: str, deadline: float = 30.0) -> dict[str, Any]:
         """Poll until the generation finishes (the embedded engine runs the job)."""
-        until = time.monotonic() + deadline
-        while True:
-            response = await self.get(generation_id)
-            assert response.status_code == 200, response.text
-            body: dict[str, Any] = response.json()
-            if body["status"] in ("completed", "failed"):
-                return body
-            if time.monotonic() > until:
-                raise AssertionError(f"generation {generation_id} still {body['status']}")
-            await asyncio.sleep(0.05)
-
-    async def balance(self) -> int:
-        async with self.app.state.db.read() as session:
-            return await credits.balance(session, self.tenant.account_id)
+        url = f"{GENERATIONS}/{generation_id}"
+        return await media.wait_finished(self.http, url, self.headers, within=deadline)
 
 
 async def make_api(http: httpx.AsyncClient, app: FastAPI, factory: Factory) -> Api:
@@ -126,16 +85,7 @@ async def make_api(http: httpx.AsyncClient, app: FastAPI, factory: Factory) -> A
 
 async def ledger(app: FastAPI, generation_id: str) -> list[tuple[str, int]]:
     """(kind, amount) of every ledger entry of one generation, in order."""
-    reference = f"generation:{generation_id}"
-    async with app.state.db.read() as session:
-        rows = (
-            await session.execute(
-                select(CreditLedgerEntry.kind, CreditLedgerEntry.amount)
-                .where(CreditLedgerEntry.reference.like(reference + ":%"))
-                .order_by(CreditLedgerEntry.created_at)
-            )
-        ).all()
-    return [(kind, amount) for kind, amount in rows]
+    return await media.ledger(app, f"generation:{generation_id}:")
 
 
 async def hold(app: FastAPI, generation_id: str) -> CreditHold | None:
@@ -167,19 +117,11 @@ async def jobs_for(app: FastAPI, generation_id: str) -> list[Job]:
 
 
 async def count_generations(app: FastAPI, account_id: str) -> int:
-    async with app.state.db.read() as session:
-        value = await session.scalar(
-            select(func.count()).select_from(Generation).where(Generation.account_id == account_id)
-        )
-    return int(value or 0)
+    return await media.count_rows(app, Generation, account_id=account_id)
 
 
 async def count_jobs(app: FastAPI, account_id: str) -> int:
-    async with app.state.db.read() as session:
-        value = await session.scalar(
-            select(func.count()).select_from(Job).where(Job.account_id == account_id)
-        )
-    return int(value or 0)
+    return await media.count_rows(app, Job, account_id=account_id)
 
 
 @contextmanager

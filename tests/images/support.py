@@ -6,8 +6,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import io
-import subprocess
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,15 +14,15 @@ from urllib.parse import urlsplit
 import httpx
 from fastapi import FastAPI
 from PIL import Image
-from sqlalchemy import func, select
-from tests.fixtures.factories import Factory, Tenant, headers
+from sqlalchemy import select
+from tests.fixtures import media
+from tests.fixtures.factories import Factory
 
 from powerpost.config import JobSettings, Settings
 from powerpost.credits import service as credits
-from powerpost.kit.ffmpeg import ffmpeg_exe, probe
+from powerpost.kit.ffmpeg import probe
 from powerpost.models import (
     Account,
-    CreditLedgerEntry,
     ImageGeneration,
     Job,
     Media,
@@ -64,30 +62,13 @@ def png_bytes(
 def tiny_mp4(
     path: Path, *, seconds: float = 1.0, audio: bool = False, size: str = "160x90"
 ) -> Path:
-    """A real H.264 MP4 made by ffmpeg's test source (optionally with an AAC tone)."""
-    args = [ffmpeg_exe(), "-nostdin", "-v", "error", "-y"]
-    args += ["-f", "lavfi", "-i", f"testsrc2=size={size}:rate=25:duration={seconds}"]
-    if audio:
-        args += ["-f", "lavfi", "-i", f"sine=frequency=440:sample_rate=48000:duration={seconds}"]
-    args += ["-c:v", "libx264", "-preset", "ultrafast", "-pix_fmt", "yuv420p"]
-    args += ["-c:a", "aac", "-shortest"] if audio else ["-an"]
-    args += ["-movflags", "+faststart", "-f", "mp4", str(path)]
-    subprocess.run(args, check=True, timeout=60)
-    return path
+    """A real H.264 MP4 made by ffmpeg's test source (optionally with a 48 kHz AAC tone)."""
+    return media.make_mp4(path, seconds=seconds, audio=audio, size=size)
 
 
 @dataclass
-class Api:
+class Api(media.TenantApi):
     """One tenant's API key, bound to its first workspace."""
-
-    http: httpx.AsyncClient
-    app: FastAPI
-    tenant: Tenant
-    secret: str
-
-    @property
-    def headers(self) -> dict[str, str]:
-        return headers(self.secret, self.tenant.workspace_id)
 
     @property
     def account_id(self) -> str:
@@ -103,28 +84,9 @@ class Api:
     async def get(self, path: str) -> httpx.Response:
         return await self.http.get(f"/api/v1{path}", headers=self.headers)
 
-    async def upload(self, content: bytes, kind: str, name: str) -> str:
-        response = await self.http.post(
-            "/api/v1/media/upload",
-            headers=self.headers,
-            files={"file": (name, content, "application/octet-stream")},
-            data={"type": kind},
-        )
-        assert response.status_code == 200, response.text
-        media_id: str = response.json()["media_id"]
-        return media_id
-
     async def finished(self, status_url: str, *, within: float = 30.0) -> dict[str, Any]:
         """Poll `status_url` (the way a client does, only faster) until the job ends."""
-        deadline = time.monotonic() + within
-        while True:
-            response = await self.http.get(status_url, headers=self.headers)
-            assert response.status_code == 200, response.text
-            body: dict[str, Any] = response.json()
-            if body["status"] in ("completed", "failed"):
-                return body
-            assert time.monotonic() < deadline, f"still {body['status']} after {within} s"
-            await asyncio.sleep(0.05)
+        return await media.wait_finished(self.http, status_url, self.headers, within=within)
 
     async def fetch(self, url: str) -> httpx.Response:
         """GET a signed media URL (absolute, for the configured host) from the test app."""
@@ -132,10 +94,6 @@ class Api:
         response = await self.http.get(f"{parts.path}?{parts.query}")
         assert response.status_code == 200, response.text
         return response
-
-    async def balance(self) -> int:
-        async with self.app.state.db.read() as session:
-            return await credits.balance(session, self.account_id)
 
     async def grant(self, amount: int) -> None:
         async with self.app.state.db.write() as session:
@@ -176,25 +134,14 @@ def streams(info: dict[str, Any], kind: str) -> list[dict[str, Any]]:
 
 async def media_row(app: FastAPI, media_id: str) -> Media:
     async with app.state.db.read() as session:
-        media: Media | None = await session.get(Media, media_id)
-    assert media is not None
-    return media
+        row: Media | None = await session.get(Media, media_id)
+    assert row is not None
+    return row
 
 
 async def ledger(app: FastAPI, account_id: str, reference_prefix: str) -> list[tuple[str, int]]:
     """(kind, amount) of the account's ledger entries for one reference, oldest first."""
-    async with app.state.db.read() as session:
-        rows = (
-            await session.execute(
-                select(CreditLedgerEntry.kind, CreditLedgerEntry.amount)
-                .where(
-                    CreditLedgerEntry.account_id == account_id,
-                    CreditLedgerEntry.reference.startswith(reference_prefix),
-                )
-                .order_by(CreditLedgerEntry.created_at, CreditLedgerEntry.balance_after.desc())
-            )
-        ).all()
-    return [(str(kind), int(amount)) for kind, amount in rows]
+    return await media.ledger(app, reference_prefix, account_id=account_id)
 
 
 async def events(app: FastAPI, workspace_id: str, prefix: str) -> list[dict[str, Any]]:
@@ -211,12 +158,7 @@ async def events(app: FastAPI, workspace_id: str, prefix: str) -> list[dict[str,
         return [dict(row.payload) for row in rows]
 
 
-async def count(app: FastAPI, model: type[Any], **where: Any) -> int:
-    async with app.state.db.read() as session:
-        stmt = select(func.count()).select_from(model)
-        for name, value in where.items():
-            stmt = stmt.where(getattr(model, name) == value)
-        return int(await session.scalar(stmt) or 0)
+count = media.count_rows
 
 
 async def nothing_written(api: Api, balance: int) -> None:

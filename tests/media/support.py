@@ -12,6 +12,7 @@ import httpx
 from fastapi import FastAPI
 from PIL import Image
 from sqlalchemy import func, select, update
+from tests.fixtures import media
 from tests.fixtures.factories import Factory, Tenant, headers
 
 from powerpost.models import Account, Media
@@ -53,12 +54,7 @@ class Client:
     async def upload(
         self, content: bytes, kind: str = "image", name: str = "file.bin"
     ) -> httpx.Response:
-        return await self.http.post(
-            UPLOAD,
-            headers=self.headers,
-            files={"file": (name, content, "application/octet-stream")},
-            data={"type": kind},
-        )
+        return await media.upload(self.http, self.headers, content, kind, name)
 
 
 async def api_client(http: httpx.AsyncClient, factory: Factory) -> Client:

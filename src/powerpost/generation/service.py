@@ -30,8 +30,9 @@ from powerpost.generation.schemas import (
 )
 from powerpost.jobs import enqueue
 from powerpost.kit.clock import iso_z, utcnow
-from powerpost.kit.errors import NotFound, ValidationError
+from powerpost.kit.errors import ValidationError
 from powerpost.kit.ids import new_id, parse_uuid
+from powerpost.kit.lookup import get_or_404
 from powerpost.kit.netguard import AddressPolicy, UnsafeURL, check_url_shape
 from powerpost.kit.pagination import Page, paginate
 from powerpost.kit.platforms import POST_TYPES, platform_of
@@ -320,15 +321,11 @@ def _outputs(stored: Mapping[str, Any]) -> dict[str, str | YoutubeOutput]:
 async def get_generation(
     session: AsyncSession, workspace_id: str, generation_id: str
 ) -> Generation:
-    canonical = parse_uuid(generation_id)
-    found = (
-        None
-        if canonical is None
-        else await repository.get_workspace_generation(session, workspace_id, canonical)
+    return await get_or_404(
+        generation_id,
+        lambda canonical: repository.get_workspace_generation(session, workspace_id, canonical),
+        "Generation not found",
     )
-    if found is None:
-        raise NotFound("Generation not found")
-    return found
 
 
 async def list_generations(

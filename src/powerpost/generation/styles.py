@@ -18,6 +18,7 @@ from powerpost.generation.providers.base import EmojiUse, WritingStyle
 from powerpost.kit.clock import utcnow
 from powerpost.kit.errors import Conflict, NotFound, ValidationError
 from powerpost.kit.ids import new_id, parse_uuid
+from powerpost.kit.lookup import get_or_404
 from powerpost.models import WritingStyleRow
 
 NAME_MAX = 80
@@ -143,13 +144,11 @@ async def list_styles(session: AsyncSession, workspace_id: str) -> list[WritingS
 
 async def get_style(session: AsyncSession, workspace_id: str, style_id: str) -> WritingStyleRow:
     """The style of this workspace; NotFound for unknown, malformed or foreign ids."""
-    canonical = parse_uuid(style_id)
-    found = (
-        None if canonical is None else await repository.get_style(session, workspace_id, canonical)
+    return await get_or_404(
+        style_id,
+        lambda canonical: repository.get_style(session, workspace_id, canonical),
+        f"Writing style '{style_id[:64]}' not found",
     )
-    if found is None:
-        raise NotFound(f"Writing style '{style_id[:64]}' not found")
-    return found
 
 
 async def create_style(

@@ -27,13 +27,14 @@ from powerpost.images.schemas import (
     ImageGenerationStarted,
     JobErrorBody,
 )
-from powerpost.jobs import enqueue
+from powerpost.jobs.paid import hold_and_enqueue
 from powerpost.kit.clock import iso_z, utcnow
-from powerpost.kit.errors import Conflict, NotFound, ValidationError
-from powerpost.kit.ids import new_id, parse_uuid
+from powerpost.kit.errors import Conflict, ValidationError
+from powerpost.kit.ids import new_id
+from powerpost.kit.lookup import get_or_404
 from powerpost.kit.platforms import POST_TYPES
 from powerpost.media.service import get_workspace_media
-from powerpost.media.signing import signed_url
+from powerpost.media.signing import signed_url, thumbnail_url
 from powerpost.models import ImageGeneration, ImageGenerationImage, Media
 from powerpost.webhooks.events import record_event
 
@@ -102,14 +103,11 @@ async def _post_source(
     session: AsyncSession, workspace_id: str, generation_id: str, wanted_type: str | None
 ) -> tuple[str, str, str]:
     """(generation id, post type, caption) of a post-mode request."""
-    canonical = parse_uuid(generation_id)
-    source = (
-        None
-        if canonical is None
-        else await repository.caption_generation(session, workspace_id, canonical)
+    source = await get_or_404(
+        generation_id,
+        lambda canonical: repository.caption_generation(session, workspace_id, canonical),
+        f"Generation '{generation_id[:64]}' not found",
     )
-    if source is None:
-        raise NotFound(f"Generation '{generation_id[:64]}' not found")
     if source.status != "completed":
         raise Conflict(
             f"Generation '{source.id}' is {source.status}; images need a completed generation"
@@ -182,22 +180,16 @@ async def start(
         finished_at=None,
     )
     session.add(generation)
-    remaining = await credits.hold(
+    remaining = await hold_and_enqueue(
         session,
-        auth.account_id,
-        total,
-        reference=hold_reference(generation.id),
-        reason=f"{body.quantity} image(s) with {body.model}",
-        workspace_id=workspace_id,
-        api_key_id=auth.key_id,
-    )
-    await enqueue(
-        session,
-        kind=JOB_KIND,
         account_id=auth.account_id,
         workspace_id=workspace_id,
+        api_key_id=auth.key_id,
         subject_id=generation.id,
-        payload={},
+        amount=total,
+        reference=hold_reference(generation.id),
+        reason=f"{body.quantity} image(s) with {body.model}",
+        kind=JOB_KIND,
         max_attempts=MAX_ATTEMPTS,
     )
     return ImageGenerationStarted(
@@ -230,11 +222,7 @@ def render(
             GeneratedImage(
                 media_id=media.id,
                 url=signed_url(settings, media.id, "original", now),
-                thumbnail_url=(
-                    signed_url(settings, media.id, "thumbnail", now)
-                    if media.thumbnail_key
-                    else None
-                ),
+                thumbnail_url=thumbnail_url(settings, media.id, media.thumbnail_key, now),
                 width=media.width,
                 height=media.height,
             )
@@ -254,14 +242,11 @@ def render(
 async def get(
     session: AsyncSession, settings: Settings, workspace_id: str, generation_id: str
 ) -> ImageGenerationOut:
-    canonical = parse_uuid(generation_id)
-    generation = (
-        None
-        if canonical is None
-        else await repository.get_in_workspace(session, workspace_id, canonical)
+    generation = await get_or_404(
+        generation_id,
+        lambda canonical: repository.get_in_workspace(session, workspace_id, canonical),
+        "Image generation not found",
     )
-    if generation is None:
-        raise NotFound("Image generation not found")
     images = await repository.stored_images(session, generation.id)
     return render(generation, images, settings)
 

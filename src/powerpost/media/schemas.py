@@ -7,7 +7,7 @@ from pydantic import BaseModel, Field
 
 from powerpost.config import Settings
 from powerpost.kit.clock import iso_z
-from powerpost.media.signing import signed_url
+from powerpost.media.signing import signed_url, thumbnail_url
 from powerpost.models import Media
 
 
@@ -38,9 +38,7 @@ class MediaUploaded(BaseModel):
             height=media.height,
             duration=media.duration_seconds,
             url=signed_url(settings, media.id, "original", now),
-            thumbnail_url=(
-                signed_url(settings, media.id, "thumbnail", now) if media.thumbnail_key else None
-            ),
+            thumbnail_url=thumbnail_url(settings, media.id, media.thumbnail_key, now),
         )
 
 

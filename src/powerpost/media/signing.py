@@ -16,7 +16,15 @@ from urllib.parse import urlencode
 from powerpost.config import Settings
 from powerpost.kit.clock import utcnow
 
-__all__ = ["URL_LIFETIME", "VARIANTS", "Variant", "public_base_url", "signed_url", "verify"]
+__all__ = [
+    "URL_LIFETIME",
+    "VARIANTS",
+    "Variant",
+    "public_base_url",
+    "signed_url",
+    "thumbnail_url",
+    "verify",
+]
 
 Variant = Literal["original", "thumbnail"]
 VARIANTS: tuple[Variant, ...] = ("original", "thumbnail")
@@ -56,6 +64,14 @@ def signed_url(
 ) -> str:
     """An absolute URL of the media file, valid for `URL_LIFETIME` from ``now``."""
     return public_base_url(settings) + signed_path(settings, media_id, variant, now)
+
+
+def thumbnail_url(
+    settings: Settings, media_id: str, thumbnail_key: str | None, now: datetime | None = None
+) -> str | None:
+    """The signed thumbnail URL, or None for media stored without a thumbnail (the file
+    route would answer 404 for it, so no link is handed out)."""
+    return signed_url(settings, media_id, "thumbnail", now) if thumbnail_key else None
 
 
 def verify(

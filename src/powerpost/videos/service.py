@@ -17,12 +17,13 @@ from powerpost.api_keys.auth import RequestAuth
 from powerpost.config import Settings
 from powerpost.credits import service as credits
 from powerpost.images.schemas import JobErrorBody
-from powerpost.jobs import enqueue
+from powerpost.jobs.paid import hold_and_enqueue
 from powerpost.kit.clock import iso_z, utcnow
-from powerpost.kit.errors import NotFound, ValidationError
-from powerpost.kit.ids import new_id, parse_uuid
+from powerpost.kit.errors import ValidationError
+from powerpost.kit.ids import new_id
+from powerpost.kit.lookup import get_or_404
 from powerpost.media.service import get_workspace_media
-from powerpost.media.signing import signed_url
+from powerpost.media.signing import signed_url, thumbnail_url
 from powerpost.models import Media, VideoGeneration
 from powerpost.videos import repository
 from powerpost.videos.schemas import (
@@ -114,22 +115,16 @@ async def start(
     )
     session.add(generation)
     audio = " with audio" if body.has_audio else ""
-    remaining = await credits.hold(
+    remaining = await hold_and_enqueue(
         session,
-        auth.account_id,
-        total,
-        reference=hold_reference(generation.id),
-        reason=f"{body.duration} s video{audio} with {body.model}",
-        workspace_id=workspace_id,
-        api_key_id=auth.key_id,
-    )
-    await enqueue(
-        session,
-        kind=JOB_KIND,
         account_id=auth.account_id,
         workspace_id=workspace_id,
+        api_key_id=auth.key_id,
         subject_id=generation.id,
-        payload={},
+        amount=total,
+        reference=hold_reference(generation.id),
+        reason=f"{body.duration} s video{audio} with {body.model}",
+        kind=JOB_KIND,
         max_attempts=MAX_ATTEMPTS,
     )
     return VideoGenerationStarted(
@@ -152,9 +147,7 @@ def render(
         video = GeneratedVideo(
             media_id=media.id,
             url=signed_url(settings, media.id, "original", now),
-            thumbnail_url=(
-                signed_url(settings, media.id, "thumbnail", now) if media.thumbnail_key else None
-            ),
+            thumbnail_url=thumbnail_url(settings, media.id, media.thumbnail_key, now),
             width=media.width,
             height=media.height,
             duration=media.duration_seconds or float(generation.duration),
@@ -183,14 +176,11 @@ def render(
 async def get(
     session: AsyncSession, settings: Settings, workspace_id: str, generation_id: str
 ) -> VideoGenerationOut:
-    canonical = parse_uuid(generation_id)
-    generation = (
-        None
-        if canonical is None
-        else await repository.get_in_workspace(session, workspace_id, canonical)
+    generation = await get_or_404(
+        generation_id,
+        lambda canonical: repository.get_in_workspace(session, workspace_id, canonical),
+        "Video generation not found",
     )
-    if generation is None:
-        raise NotFound("Video generation not found")
     media = await repository.live_media(session, generation.media_id)
     return render(generation, media, settings)
 

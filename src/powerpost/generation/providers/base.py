@@ -11,6 +11,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
+# re-exported: callers and the image and video providers import it from here
+from powerpost.kit.providers import ProviderError as ProviderError
+
 ResearchMode = Literal["regular", "deep"]
 EmojiUse = Literal["none", "light", "heavy"]
 
@@ -55,14 +58,6 @@ class CaptionRequest:
     sources: tuple[SourceDoc, ...] = ()
     media: tuple[MediaInput, ...] = ()
     style: WritingStyle | None = None
-
-
-class ProviderError(Exception):
-    """The provider could not produce a result; the job fails and is refunded."""
-
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
-        super().__init__(message)
-        self.retryable = retryable
 
 
 class CaptionProvider(Protocol):

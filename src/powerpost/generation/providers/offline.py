@@ -1568,6 +1568,21 @@ def _fit(voice: _Voice, draft: _Draft, render: Callable[[_Voice, _Draft], str]) 
     return text
 
 
+def _close(parts: list[str], closing: Sequence[str | None], tags: Sequence[str]) -> None:
+    """Append the blocks a multi-paragraph caption ends with: its closing lines (question,
+    call to action, sign-off; the absent ones skipped) as one block, then the hashtags."""
+    lines = [x for x in closing if x]
+    if lines:
+        parts.append("\n".join(lines))
+    if tags:
+        parts.append(" ".join(tags))
+
+
+def _labelled_bullets(voice: _Voice, label: str, points: Sequence[str]) -> str:
+    bullets = "\n".join(voice.bullet(p, i) for i, p in enumerate(points))
+    return f"{label}:\n{bullets}"
+
+
 def _render_instagram(voice: _Voice, d: _Draft) -> str:
     parts = [voice.hook(d.hook)]
     parts.extend(voice.paragraph(" ".join(d.body[i : i + 2]), i) for i in range(0, len(d.body), 2))
@@ -1575,11 +1590,7 @@ def _render_instagram(voice: _Voice, d: _Draft) -> str:
         parts.append("\n".join(voice.bullet(p, i) for i, p in enumerate(d.points)))
     if d.media:
         parts.append(d.media)
-    closing = [x for x in (d.question, voice.call(d.cta), d.signoff) if x]
-    if closing:
-        parts.append("\n".join(closing))
-    if d.tags:
-        parts.append(" ".join(d.tags))
+    _close(parts, (d.question, voice.call(d.cta), d.signoff), d.tags)
     return "\n\n".join(p for p in parts if p)
 
 
@@ -1603,11 +1614,7 @@ def _render_youtube(voice: _Voice, d: _Draft) -> str:
     if d.points:
         lines = [f"- {p}" for p in d.points]
         parts.append("In this video:\n" + "\n".join(lines))
-    closing = [x for x in (voice.call(d.cta), d.signoff) if x]
-    if closing:
-        parts.append("\n".join(closing))
-    if d.tags:
-        parts.append(" ".join(d.tags))
+    _close(parts, (voice.call(d.cta), d.signoff), d.tags)
     return "\n\n".join(parts).replace("<", "").replace(">", "")
 
 
@@ -1616,15 +1623,10 @@ def _render_facebook(voice: _Voice, d: _Draft) -> str:
     if d.body:
         parts.append(voice.paragraph(" ".join(d.body), 0))
     if d.points:
-        bullets = "\n".join(voice.bullet(p, i) for i, p in enumerate(d.points))
-        parts.append(f"{voice.tone.points_label}:\n{bullets}")
+        parts.append(_labelled_bullets(voice, voice.tone.points_label, d.points))
     if d.media:
         parts.append(d.media)
-    closing = [x for x in (d.question, voice.call(d.cta), d.signoff) if x]
-    if closing:
-        parts.append("\n".join(closing))
-    if d.tags:
-        parts.append(" ".join(d.tags))
+    _close(parts, (d.question, voice.call(d.cta), d.signoff), d.tags)
     return "\n\n".join(parts)
 
 
@@ -1632,15 +1634,10 @@ def _render_linkedin(voice: _Voice, d: _Draft) -> str:
     parts = [voice.hook(d.hook)]
     parts.extend(voice.paragraph(sentence, i) for i, sentence in enumerate(d.body))
     if d.points:
-        bullets = "\n".join(voice.bullet(p, i) for i, p in enumerate(d.points))
-        parts.append(f"Key takeaways:\n{bullets}")
+        parts.append(_labelled_bullets(voice, "Key takeaways", d.points))
     if d.media:
         parts.append(d.media)
-    closing = [x for x in (d.question, voice.call(d.cta), d.signoff) if x]
-    if closing:
-        parts.append("\n".join(closing))
-    if d.tags:
-        parts.append(" ".join(d.tags))
+    _close(parts, (d.question, voice.call(d.cta), d.signoff), d.tags)
     return "\n\n".join(parts)
 
 

@@ -20,15 +20,12 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import email.utils
 import io
 import json
 import logging
 import re
-import time
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +41,13 @@ from powerpost.generation.providers.base import (
     WritingStyle,
 )
 from powerpost.kit.ffmpeg import ToolFailed, ToolMissing, ffmpeg_exe, input_url, run_tool
+from powerpost.kit.openai_http import (
+    MAX_ERROR_CHARS,
+    RetryPolicy,
+    Sleep,
+    error_message,
+    retry_after_seconds,
+)
 from powerpost.kit.platforms import PLATFORMS, caption_length, caption_limit
 from powerpost.media.inspect import MediaFacts, extract_key_frames
 
@@ -56,8 +60,6 @@ __all__ = [
 ]
 
 log = logging.getLogger("powerpost.generation")
-
-Sleep = Callable[[float], Awaitable[None]]
 
 YOUTUBE_TITLE_MAX = 100
 IMAGE_MAX_SIDE = 1024
@@ -72,7 +74,6 @@ MAX_TRANSCRIPT_CHARS = 12_000
 MAX_SOURCE_CHARS = {"regular": 4_000, "deep": 20_000}
 # A malformed answer is asked for again this many times before the generation fails.
 MALFORMED_RETRIES = 1
-_MAX_ERROR_CHARS = 300
 _NO_AUDIO = "does not contain any stream"
 
 # (default hashtags, most hashtags) per platform: Instagram's API allows 30, LinkedIn and X
@@ -122,46 +123,6 @@ class _Attachment:
     data_url: str
 
 
-def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
-    """A Retry-After header's wait: delta-seconds or an HTTP date; None when absent/bad."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        pass
-    else:
-        return max(0.0, seconds) if seconds == seconds else None  # NaN is not a wait
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    current = time.time() if now is None else now
-    return max(0.0, when.timestamp() - current)
-
-
-def _error_text(response: httpx.Response) -> str:
-    """The vendor's `error.message` when it sent one, else the start of the body."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict) and isinstance(error.get("message"), str):
-            return str(error["message"])[:_MAX_ERROR_CHARS]
-        if isinstance(error, str):
-            return error[:_MAX_ERROR_CHARS]
-    return response.text.strip()[:_MAX_ERROR_CHARS] or response.reason_phrase
-
-
-def _retryable_status(status: int) -> bool:
-    return status in (408, 409, 429) or status >= 500
-
-
 class OpenAICaptionProvider:
     name = "openai"
 
@@ -193,6 +154,15 @@ class OpenAICaptionProvider:
         self.backoff_cap = backoff_cap
         self.max_retry_after = max_retry_after
         self._sleep = sleep
+        # captions have always retried 409 as well as the shared 408/429/5xx
+        self._policy = RetryPolicy(
+            max_retries=self.max_retries,
+            backoff_base=backoff_base,
+            backoff_cap=backoff_cap,
+            max_retry_after=max_retry_after,
+            sleep=sleep,
+            retryable_statuses=frozenset({408, 409, 429}),
+        )
 
     # ------------------------------------------------------------------ the call
 
@@ -238,7 +208,13 @@ class OpenAICaptionProvider:
         return {"Authorization": f"Bearer {self.api_key}", "Accept": "application/json"}
 
     async def _send(self, build: Callable[[], httpx.Request], *, what: str) -> httpx.Response:
-        """Send, retrying 408/409/429/5xx, timeouts and transport errors with backoff."""
+        """Send, retrying 408/409/429/5xx, timeouts and transport errors with backoff.
+
+        Not `kit.openai_http.send_with_retries`: captions answer differently on failure.
+        A rejected key is logged, never echoed (vendor text can quote it); a long
+        Retry-After becomes `RateLimitedError` so the job layer waits exactly that long;
+        and the wording is what generation errors show users.
+        """
         attempt = 0
         while True:
             delay: float | None = None
@@ -252,7 +228,7 @@ class OpenAICaptionProvider:
                 if response.is_success:
                     return response
                 status = response.status_code
-                message = _error_text(response)
+                message = error_message(response)
                 if status in (401, 403):
                     # The vendor's text can quote part of the key; it goes to the log only.
                     log.error("%s rejected the API key (%s): %s", what, status, message)
@@ -260,7 +236,7 @@ class OpenAICaptionProvider:
                         f"{what} rejected this server's credentials ({status}); "
                         "the operator must check the API key"
                     )
-                if not _retryable_status(status):
+                if not self._policy.is_retryable(status):
                     # 400/404/413/422: request problems a retry cannot fix
                     raise ProviderError(f"{what} refused the request ({status}): {message}")
                 problem = f"{what} failed ({status}): {message}"
@@ -272,12 +248,9 @@ class OpenAICaptionProvider:
             if attempt >= self.max_retries:
                 tries = f" (after {attempt + 1} attempts)" if attempt else ""
                 raise ProviderError(problem + tries, retryable=True)
-            wait = delay if delay is not None else self._backoff(attempt)
+            wait = delay if delay is not None else self._policy.backoff(attempt)
             await self._sleep(wait)
             attempt += 1
-
-    def _backoff(self, attempt: int) -> float:
-        return float(min(self.backoff_cap, self.backoff_base * 2**attempt))
 
     # ------------------------------------------------------------------ media
 
@@ -556,7 +529,7 @@ def _message_content(data: Any) -> str:
         raise _Malformed("the response has no message")
     refusal = message.get("refusal")
     if isinstance(refusal, str) and refusal.strip():
-        raise ProviderError(f"The caption model declined: {refusal.strip()[:_MAX_ERROR_CHARS]}")
+        raise ProviderError(f"The caption model declined: {refusal.strip()[:MAX_ERROR_CHARS]}")
     if choices[0].get("finish_reason") == "length":
         raise _Malformed("the answer was cut off at the model's length limit")
     content = message.get("content")

@@ -8,7 +8,6 @@ test add a back end, or replace a built-in one, without touching the caption tas
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -17,11 +16,9 @@ from powerpost.config import Settings
 from powerpost.generation.providers.base import CaptionProvider, ProviderError
 from powerpost.generation.providers.offline import OfflineCaptionProvider
 from powerpost.generation.providers.openai_compat import OpenAICaptionProvider
-
-CaptionProviderFactory = Callable[[Settings, httpx.AsyncClient], CaptionProvider]
+from powerpost.kit.providers import ProviderFactory, ProviderRegistry
 
 _OFFLINE = OfflineCaptionProvider()
-_BUILT_IN = ("offline", "openai")
 
 
 def offline_provider(settings: Settings, http: httpx.AsyncClient) -> CaptionProvider:
@@ -46,31 +43,16 @@ def openai_provider(settings: Settings, http: httpx.AsyncClient, **options: Any)
     )
 
 
-_factories: dict[str, CaptionProviderFactory] = {
-    "offline": offline_provider,
-    "openai": openai_provider,
-}
+CaptionProviderFactory = ProviderFactory[CaptionProvider]
 
-
-def register(name: str, factory: CaptionProviderFactory) -> None:
-    if not name:
-        raise ValueError("a provider needs a name")
-    _factories[name] = factory
-
-
-def unregister(name: str) -> None:
-    if name in _BUILT_IN:
-        raise ValueError(f"the built-in {name!r} provider cannot be removed")
-    _factories.pop(name, None)
-
-
-def names() -> frozenset[str]:
-    return frozenset(_factories)
-
-
-def provider_for(settings: Settings, http: httpx.AsyncClient) -> CaptionProvider:
-    name = settings.providers.captions
-    factory = _factories.get(name)
-    if factory is None:
-        raise ProviderError(f"no caption provider is registered as {name!r}")
-    return factory(settings, http)
+# Module-level names stay the public API (`registry.register(...)`, `registry.provider_for(...)`)
+# so operator modules and tests written against them keep working.
+REGISTRY: ProviderRegistry[CaptionProvider] = ProviderRegistry(
+    "caption",
+    lambda settings: settings.providers.captions,
+    {"offline": offline_provider, "openai": openai_provider},
+)
+register = REGISTRY.register
+unregister = REGISTRY.unregister
+names = REGISTRY.names
+provider_for = REGISTRY.provider_for

@@ -9,9 +9,8 @@ that is downloaded (without our API key: the URL points at the vendor's blob sto
 The API has three sizes (1024x1024, 1024x1536, 1536x1024), so each PowerPost size asks for
 the nearest aspect and the result reports the dimensions decoded from the returned bytes.
 
-`send_with_retries` is shared with the video provider: 429, 5xx, timeouts and connection
-errors are retried with exponential backoff that honours `Retry-After`, then surface as a
-retryable `ProviderError`; any other error status is final.
+Retries, `Retry-After` and the vendor's error text come from `kit.openai_http`, shared with
+the caption and video providers.
 """
 
 from __future__ import annotations
@@ -19,13 +18,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
-import email.utils
 import io
 import math
-import time
-from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass, field
-from datetime import UTC
+from collections.abc import Mapping
 from typing import Any
 
 import httpx
@@ -39,8 +34,10 @@ from powerpost.images.providers.base import (
     ProviderError,
     RenderedImage,
 )
+from powerpost.kit.openai_http import OpenAICompatProvider
 
-Sleep = Callable[[float], Awaitable[None]]
+# re-exported: this module's tests check Retry-After parsing through it
+from powerpost.kit.openai_http import retry_after_seconds as retry_after_seconds
 
 OPENAI_IMAGE_SIZES: tuple[tuple[int, int], ...] = ((1024, 1024), (1024, 1536), (1536, 1024))
 ENHANCE_SUFFIX = (
@@ -48,107 +45,6 @@ ENHANCE_SUFFIX = (
     "a cohesive colour palette and crisp detail."
 )
 _MAX_PROMPT_CHARS = 4000
-_MAX_ERROR_CHARS = 300
-
-
-@dataclass(frozen=True)
-class RetryPolicy:
-    max_retries: int
-    backoff_base: float = 0.5
-    backoff_cap: float = 30.0
-    # a Retry-After longer than this is not waited out here: the job layer retries later
-    max_retry_after: float = 60.0
-    sleep: Sleep = field(default=asyncio.sleep)
-
-    def backoff(self, attempt: int) -> float:
-        return float(min(self.backoff_cap, self.backoff_base * 2**attempt))
-
-
-def _is_retryable_status(status: int) -> bool:
-    return status in (408, 429) or status >= 500
-
-
-def retry_after_seconds(value: str | None, *, now: float | None = None) -> float | None:
-    """Parse a Retry-After header: delta-seconds or an HTTP date."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    current = now if now is not None else time.time()
-    return max(0.0, when.timestamp() - current)
-
-
-def error_message(response: httpx.Response) -> str:
-    """The vendor's `error.message` if it sent one, else the start of the body."""
-    try:
-        body = response.json()
-    except ValueError:
-        body = None
-    if isinstance(body, dict):
-        error = body.get("error")
-        if isinstance(error, dict) and isinstance(error.get("message"), str):
-            return str(error["message"])[:_MAX_ERROR_CHARS]
-        if isinstance(error, str):
-            return error[:_MAX_ERROR_CHARS]
-    text = response.text.strip()
-    return text[:_MAX_ERROR_CHARS] or response.reason_phrase
-
-
-async def send_with_retries(
-    client: httpx.AsyncClient,
-    build: Callable[[], httpx.Request],
-    *,
-    policy: RetryPolicy,
-    what: str,
-    stream: bool = False,
-) -> httpx.Response:
-    """Send the request `build` makes, retrying transient failures.
-
-    `build` is called for every attempt so multipart bodies are fresh. With `stream=True`
-    the successful response is returned unread and the caller must close it.
-    """
-    attempt = 0
-    while True:
-        delay: float | None
-        try:
-            response = await client.send(build(), stream=stream)
-        except httpx.TimeoutException as exc:
-            problem, delay = f"{what} timed out", None
-            cause: BaseException = exc
-        except httpx.TransportError as exc:
-            problem, delay = f"{what} could not reach the provider ({type(exc).__name__})", None
-            cause = exc
-        else:
-            if response.is_success:
-                return response
-            if stream:
-                await response.aread()
-                await response.aclose()
-            message = error_message(response)
-            status = response.status_code
-            if not _is_retryable_status(status):
-                raise ProviderError(f"{what} was rejected ({status}): {message}")
-            problem = f"{what} failed ({status}): {message}"
-            delay = retry_after_seconds(response.headers.get("retry-after"))
-            cause = ProviderError(problem, retryable=True)
-            if delay is not None and delay > policy.max_retry_after:
-                raise ProviderError(
-                    f"{problem}; the provider asked to wait {delay:g} s", retryable=True
-                ) from cause
-        if attempt >= policy.max_retries:
-            suffix = f" after {attempt + 1} attempts" if attempt else ""
-            raise ProviderError(problem + suffix, retryable=True) from cause
-        await policy.sleep(delay if delay is not None else policy.backoff(attempt))
-        attempt += 1
 
 
 def openai_size(size: ImageSize) -> str:
@@ -194,38 +90,9 @@ def _wants_output_format(upstream_model: str) -> bool:
     return upstream_model.startswith(("gpt-image", "chatgpt-image"))
 
 
-class OpenAIImageProvider:
-    name = "openai"
-
-    def __init__(
-        self,
-        client: httpx.AsyncClient,
-        base_url: str,
-        api_key: str,
-        model_map: Mapping[str, str],
-        timeout: float,
-        max_retries: int,
-        *,
-        backoff_base: float = 0.5,
-        max_retry_after: float = 60.0,
-        sleep: Sleep = asyncio.sleep,
-    ) -> None:
-        self._client = client
-        self._base_url = base_url.rstrip("/")
-        self._api_key = api_key
-        self._model_map = dict(model_map)
-        self._timeout = timeout
-        self._policy = RetryPolicy(
-            max_retries=max_retries,
-            backoff_base=backoff_base,
-            max_retry_after=max_retry_after,
-            sleep=sleep,
-        )
-
+class OpenAIImageProvider(OpenAICompatProvider):
     async def generate(self, request: ImageRequest) -> list[ImageResult]:
-        upstream = self._model_map.get(request.model)
-        if not upstream:
-            raise ProviderError(f"no upstream model is configured for {request.model}")
+        upstream = self._upstream(request.model)
         fields: dict[str, str | int] = {
             "model": upstream,
             "prompt": build_prompt(request),
@@ -263,7 +130,7 @@ class OpenAIImageProvider:
 
             what = "the image generation request"
 
-        response = await send_with_retries(self._client, build, policy=self._policy, what=what)
+        response = await self._send(build, what=what)
         items = _data_items(response)
         if not items:
             raise ProviderError("the provider returned no images")
@@ -286,9 +153,6 @@ class OpenAIImageProvider:
                 results.append(ImageResult(index=index, image=image, error=None))
         return results
 
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._api_key}"}
-
     async def _materialise(self, item: Mapping[str, Any]) -> RenderedImage:
         encoded = item.get("b64_json")
         if isinstance(encoded, str) and encoded:
@@ -299,10 +163,8 @@ class OpenAIImageProvider:
             return await asyncio.to_thread(decode_image, data)
         url = item.get("url")
         if isinstance(url, str) and url.startswith(("https://", "http://")):
-            response = await send_with_retries(
-                self._client,
+            response = await self._send(
                 lambda: self._client.build_request("GET", url, timeout=self._timeout),
-                policy=self._policy,
                 what="downloading the generated image",
             )
             return await asyncio.to_thread(decode_image, response.content)

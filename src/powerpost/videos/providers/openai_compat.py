@@ -24,13 +24,9 @@ from urllib.parse import quote
 import httpx
 from PIL import Image, ImageOps
 
-from powerpost.images.providers.openai_compat import (
-    ENHANCE_SUFFIX,
-    RetryPolicy,
-    Sleep,
-    send_with_retries,
-)
+from powerpost.images.providers.openai_compat import ENHANCE_SUFFIX
 from powerpost.kit.ffmpeg import ToolFailed, ToolMissing, ffmpeg_exe, input_url, probe, run_tool
+from powerpost.kit.openai_http import OpenAICompatProvider, Sleep
 from powerpost.videos.providers.base import (
     ProviderError,
     RenderedVideo,
@@ -48,9 +44,7 @@ _SAFE_NAME = re.compile(r"[^A-Za-z0-9_-]")
 _CHUNK = 1 << 20
 
 
-class OpenAIVideoProvider:
-    name = "openai"
-
+class OpenAIVideoProvider(OpenAICompatProvider):
     def __init__(
         self,
         client: httpx.AsyncClient,
@@ -68,27 +62,25 @@ class OpenAIVideoProvider:
         sleep: Sleep = asyncio.sleep,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
-        self._client = client
-        self._base_url = base_url.rstrip("/")
-        self._api_key = api_key
-        self._model_map = dict(model_map)
-        self._timeout = timeout
+        super().__init__(
+            client,
+            base_url,
+            api_key,
+            model_map,
+            timeout,
+            max_retries,
+            backoff_base=backoff_base,
+            max_retry_after=max_retry_after,
+            sleep=sleep,
+        )
         self._poll_interval = poll_interval
         self._deadline = deadline
         self._max_download_bytes = max_download_bytes
         self._sleep = sleep
         self._clock = clock
-        self._policy = RetryPolicy(
-            max_retries=max_retries,
-            backoff_base=backoff_base,
-            max_retry_after=max_retry_after,
-            sleep=sleep,
-        )
 
     async def generate(self, request: VideoRequest, workdir: Path) -> RenderedVideo:
-        upstream = self._model_map.get(request.model)
-        if not upstream:
-            raise ProviderError(f"no upstream model is configured for {request.model}")
+        upstream = self._upstream(request.model)
         started = self._clock()
         job = await self._create(request, upstream)
         job_id = job.get("id")
@@ -97,9 +89,6 @@ class OpenAIVideoProvider:
         await self._wait(job_id, job, started)
         path = await self._download(job_id, workdir)
         return await asyncio.to_thread(_finish, path, request.has_audio)
-
-    def _headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._api_key}"}
 
     async def _create(self, request: VideoRequest, upstream: str) -> dict[str, Any]:
         width, height = OPENAI_VIDEO_SIZES[request.size]
@@ -133,9 +122,7 @@ class OpenAIVideoProvider:
                     "POST", url, json=fields, headers=self._headers(), timeout=self._timeout
                 )
 
-        response = await send_with_retries(
-            self._client, build, policy=self._policy, what="the video generation request"
-        )
+        response = await self._send(build, what="the video generation request")
         return _json_object(response)
 
     async def _wait(self, job_id: str, job: dict[str, Any], started: float) -> None:
@@ -157,12 +144,10 @@ class OpenAIVideoProvider:
                 )
             # the last wait is cut short so one final poll lands on the deadline
             await self._sleep(min(self._poll_interval, remaining))
-            response = await send_with_retries(
-                self._client,
+            response = await self._send(
                 lambda: self._client.build_request(
                     "GET", url, headers=self._headers(), timeout=self._timeout
                 ),
-                policy=self._policy,
                 what="polling the video job",
             )
             job = _json_object(response)
@@ -171,12 +156,10 @@ class OpenAIVideoProvider:
         url = f"{self._base_url}/videos/{quote(job_id, safe='')}/content"
         target = workdir / f"openai-{_SAFE_NAME.sub('_', job_id)[:80]}.mp4"
         await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
-        response = await send_with_retries(
-            self._client,
+        response = await self._send(
             lambda: self._client.build_request(
                 "GET", url, headers=self._headers(), timeout=self._timeout
             ),
-            policy=self._policy,
             what="downloading the video",
             stream=True,
         )

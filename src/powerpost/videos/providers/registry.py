@@ -6,17 +6,15 @@ and returns a provider for one job; `register` adds or wraps back ends.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from powerpost.config import Settings
+from powerpost.kit.providers import ProviderFactory, ProviderRegistry
 from powerpost.videos.providers.base import ProviderError, VideoProvider
 from powerpost.videos.providers.offline import OfflineVideoProvider
 from powerpost.videos.providers.openai_compat import OpenAIVideoProvider
-
-VideoProviderFactory = Callable[[Settings, httpx.AsyncClient], VideoProvider]
 
 _OFFLINE = OfflineVideoProvider()
 
@@ -42,31 +40,16 @@ def openai_provider(settings: Settings, http: httpx.AsyncClient, **options: Any)
     )
 
 
-_factories: dict[str, VideoProviderFactory] = {
-    "offline": offline_provider,
-    "openai": openai_provider,
-}
+VideoProviderFactory = ProviderFactory[VideoProvider]
 
-
-def register(name: str, factory: VideoProviderFactory) -> None:
-    if not name:
-        raise ValueError("a provider needs a name")
-    _factories[name] = factory
-
-
-def unregister(name: str) -> None:
-    if name in ("offline", "openai"):
-        raise ValueError(f"the built-in {name!r} provider cannot be removed")
-    _factories.pop(name, None)
-
-
-def names() -> frozenset[str]:
-    return frozenset(_factories)
-
-
-def provider_for(settings: Settings, http: httpx.AsyncClient) -> VideoProvider:
-    name = settings.providers.videos
-    factory = _factories.get(name)
-    if factory is None:
-        raise ProviderError(f"no video provider is registered as {name!r}")
-    return factory(settings, http)
+# Module-level names stay the public API (`registry.register(...)`, `registry.provider_for(...)`)
+# so operator modules and tests written against them keep working.
+REGISTRY: ProviderRegistry[VideoProvider] = ProviderRegistry(
+    "video",
+    lambda settings: settings.providers.videos,
+    {"offline": offline_provider, "openai": openai_provider},
+)
+register = REGISTRY.register
+unregister = REGISTRY.unregister
+names = REGISTRY.names
+provider_for = REGISTRY.provider_for

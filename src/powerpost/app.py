@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             await usage.stop()
             await db.dispose()
             await app.state.storage.aclose()
+            await limiter.close()
 
     app = FastAPI(
         title="PowerPost API (self-hosted)",

@@ -90,6 +90,9 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
         host="127.0.0.1",
         port=0,
         lifespan="on",
+        # The loop the other tests run on. uvloop reports, at shutdown, every socket still
+        # open, and the API rate limiter keeps its Redis connection until the process ends.
+        loop="asyncio",
         log_config=None,
         access_log=False,
         http="h11",

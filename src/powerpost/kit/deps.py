@@ -38,6 +38,9 @@ async def _database(request: Request) -> Database:
 
 
 Db = Annotated[Database, Depends(_database)]
-ReadSession = Annotated[AsyncSession, Depends(_read_session)]
-WriteSession = Annotated[AsyncSession, Depends(_write_session)]
+# scope="function": the session closes (and the write commits) before the response is
+# sent, so a client that got 200 can read its write at once, and a failed commit is a 500,
+# not a success followed by a silent rollback.
+ReadSession = Annotated[AsyncSession, Depends(_read_session, scope="function")]
+WriteSession = Annotated[AsyncSession, Depends(_write_session, scope="function")]
 AppSettings = Annotated[Settings, Depends(_settings)]

@@ -9,6 +9,7 @@ outage of the API.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import math
 import time
@@ -117,6 +118,14 @@ class RateLimiter:
             return await limiter.hit(self._failed_auth, "authfail", ip)
 
         await self._call(hit)
+
+    async def close(self) -> None:
+        """Close the Redis connections (limits has no close of its own)."""
+        bridge = getattr(self._storage, "bridge", None)
+        client = getattr(bridge, "storage", None)
+        if client is not None:
+            with contextlib.suppress(Exception):
+                await client.aclose()
 
     async def reset(self, attempts: int = 5) -> None:
         """Clear every window (tests and operators). Retries a slow Redis a few times."""

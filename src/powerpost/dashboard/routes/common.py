@@ -1,6 +1,9 @@
-"""Pieces the dashboard routes share: cookies, the anonymous-page token, the re-prompt."""
+"""Pieces the dashboard routes share: cookies, the anonymous-page token, the re-prompt,
+the workspace a per-workspace page shows."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -10,11 +13,27 @@ from starlette.datastructures import FormData
 from powerpost.accounts import service as accounts
 from powerpost.dashboard import sessions
 from powerpost.dashboard.deps import CSRF_FIELD, client_ip, field, throttle
+from powerpost.dashboard.errors import PageNotFound
 from powerpost.dashboard.rendering import PAGE_HEADERS, render
 from powerpost.dashboard.sessions import Viewer
+from powerpost.kit.ids import parse_uuid
+from powerpost.models import Workspace
 
 REAUTH_FIELD = "reauth_password"
 WRONG_CREDENTIALS = "Wrong email or password."
+
+
+def chosen_workspace(listing: Sequence[Workspace], raw: str | None) -> Workspace:
+    """The workspace named by `?workspace=` (the first one when absent); 404 otherwise."""
+    if not listing:
+        raise PageNotFound()
+    if not raw:
+        return listing[0]
+    wanted = parse_uuid(raw)
+    for workspace in listing:
+        if workspace.id == wanted:
+            return workspace
+    raise PageNotFound()
 
 
 def is_https(request: Request) -> bool:

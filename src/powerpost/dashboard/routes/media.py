@@ -15,14 +15,13 @@ from powerpost.dashboard.deps import CheckedViewer, CurrentViewer, Form, PageRea
 from powerpost.dashboard.deps import field as form_field
 from powerpost.dashboard.errors import PageNotFound
 from powerpost.dashboard.rendering import CONTENT_SECURITY_POLICY, render
-from powerpost.dashboard.routes.common import redirect
+from powerpost.dashboard.routes.common import chosen_workspace, redirect
 from powerpost.dashboard.sessions import Viewer
 from powerpost.kit.errors import NotFound
-from powerpost.kit.ids import parse_uuid
 from powerpost.media import service as media
 from powerpost.media.signing import signed_path
 from powerpost.media.storage import Storage
-from powerpost.models import Media, Workspace
+from powerpost.models import Media
 from powerpost.workspaces import service as workspaces
 
 router = APIRouter(include_in_schema=False)
@@ -115,18 +114,6 @@ def _page_number(raw: str | None) -> int:
     return min(max(1, int(raw)), MAX_PAGE)
 
 
-def _chosen(listing: Sequence[Workspace], raw: str | None) -> Workspace:
-    if not listing:
-        raise PageNotFound()
-    if not raw:
-        return listing[0]
-    wanted = parse_uuid(raw)
-    for workspace in listing:
-        if workspace.id == wanted:
-            return workspace
-    raise PageNotFound()
-
-
 async def _page(
     request: Request,
     session: AsyncSession,
@@ -140,7 +127,7 @@ async def _page(
 ) -> Response:
     settings: Settings = request.app.state.settings
     listing = await workspaces.list_workspaces(session, viewer.account_id)
-    workspace = _chosen(listing, workspace_raw)
+    workspace = chosen_workspace(listing, workspace_raw)
     page = _page_number(request.query_params.get("page"))
     items, total = await media.list_media(
         session, workspace.id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
@@ -191,7 +178,7 @@ async def delete_media(
     request: Request, media_id: str, viewer: CheckedViewer, session: PageWrite, form: Form
 ) -> Response:
     listing = await workspaces.list_workspaces(session, viewer.account_id)
-    workspace = _chosen(listing, form_field(form, "workspace") or None)
+    workspace = chosen_workspace(listing, form_field(form, "workspace") or None)
     storage: Storage = request.app.state.storage
     try:
         await media.delete_media(session, storage, viewer.account_id, workspace.id, media_id)

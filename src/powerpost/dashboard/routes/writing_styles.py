@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from fastapi import APIRouter, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
@@ -15,12 +13,10 @@ from powerpost.dashboard.deps import field as form_field
 from powerpost.dashboard.deps import fields as form_fields
 from powerpost.dashboard.errors import PageNotFound
 from powerpost.dashboard.rendering import render
-from powerpost.dashboard.routes.common import redirect
+from powerpost.dashboard.routes.common import chosen_workspace, redirect
 from powerpost.dashboard.sessions import Viewer
 from powerpost.generation import styles
 from powerpost.kit.errors import Conflict, NotFound
-from powerpost.kit.ids import parse_uuid
-from powerpost.models import Workspace
 from powerpost.workspaces import service as workspaces
 
 router = APIRouter(include_in_schema=False)
@@ -32,18 +28,6 @@ DONE = {
 }
 
 nav.register(nav.NavItem("Writing styles", PAGE, 20, section="Content"))
-
-
-def _chosen(listing: Sequence[Workspace], raw: str | None) -> Workspace:
-    if not listing:
-        raise PageNotFound()
-    if not raw:
-        return listing[0]
-    wanted = parse_uuid(raw)
-    for workspace in listing:
-        if workspace.id == wanted:
-            return workspace
-    raise PageNotFound()
 
 
 def _draft(form: FormData) -> dict[str, object]:
@@ -83,7 +67,7 @@ async def _page(
     form_error: str = "",
 ) -> Response:
     listing = await workspaces.list_workspaces(session, viewer.account_id)
-    workspace = _chosen(listing, workspace_raw)
+    workspace = chosen_workspace(listing, workspace_raw)
     rows = await styles.list_styles(session, workspace.id)
     blank = {
         "name": "",
@@ -137,7 +121,7 @@ async def create_style(
     request: Request, viewer: CheckedViewer, session: PageWrite, form: Form
 ) -> Response:
     listing = await workspaces.list_workspaces(session, viewer.account_id)
-    workspace = _chosen(listing, form_field(form, "workspace") or None)
+    workspace = chosen_workspace(listing, form_field(form, "workspace") or None)
     try:
         await styles.create_style(session, viewer.account_id, workspace.id, _checked(form))
     except styles.StyleInvalid as invalid:
@@ -158,7 +142,7 @@ async def edit_style(
     request: Request, style_id: str, viewer: CheckedViewer, session: PageWrite, form: Form
 ) -> Response:
     listing = await workspaces.list_workspaces(session, viewer.account_id)
-    workspace = _chosen(listing, form_field(form, "workspace") or None)
+    workspace = chosen_workspace(listing, form_field(form, "workspace") or None)
     try:
         existing = await styles.get_style(session, workspace.id, style_id)
         await styles.update_style(session, workspace.id, existing.id, _checked(form))
@@ -177,7 +161,7 @@ async def delete_style(
     request: Request, style_id: str, viewer: CheckedViewer, session: PageWrite, form: Form
 ) -> Response:
     listing = await workspaces.list_workspaces(session, viewer.account_id)
-    workspace = _chosen(listing, form_field(form, "workspace") or None)
+    workspace = chosen_workspace(listing, form_field(form, "workspace") or None)
     try:
         await styles.delete_style(session, workspace.id, style_id)
     except NotFound:

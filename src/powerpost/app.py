@@ -29,6 +29,7 @@ from powerpost.kit.security import KeyHasher
 from powerpost.media.router import files_router
 from powerpost.media.router import router as media_router
 from powerpost.media.storage import storage_for
+from powerpost.media.sweep import PeriodicSweep
 from powerpost.videos.router import router as videos_router
 from powerpost.workspaces.router import router as workspaces_router
 
@@ -61,9 +62,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await usage.start()
         await app.state.jobs.start()
+        if app.state.jobs.dispatch:
+            app.state.media_sweep.start()
         try:
             yield
         finally:
+            await app.state.media_sweep.stop()
             await app.state.jobs.stop()
             await usage.stop()
             await db.dispose()
@@ -90,6 +94,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     embedded = settings.jobs.embedded
     app.state.jobs = JobEngine(settings, db, execute=embedded, dispatch=embedded)
     app.state.storage = storage_for(settings)
+    app.state.media_sweep = PeriodicSweep(
+        db,
+        app.state.storage,
+        interval=settings.media_sweep_interval,
+        grace_hours=settings.media_sweep_grace_hours,
+    )
 
     error_handlers.install(app)
     app.openapi = contract_openapi(app)  # type: ignore[method-assign]

@@ -41,10 +41,12 @@ accounts_app = typer.Typer(help="Accounts (email + password).", no_args_is_help=
 keys_app = typer.Typer(help="API keys: create, list, roll, revoke.", no_args_is_help=True)
 workspaces_app = typer.Typer(help="Workspaces of an account.", no_args_is_help=True)
 credits_app = typer.Typer(help="The credit balance and its ledger.", no_args_is_help=True)
+media_app = typer.Typer(help="Media storage maintenance.", no_args_is_help=True)
 app.add_typer(accounts_app, name="accounts")
 app.add_typer(keys_app, name="keys")
 app.add_typer(workspaces_app, name="workspaces")
 app.add_typer(credits_app, name="credits")
+app.add_typer(media_app, name="media")
 
 console = Console()
 T = TypeVar("T")
@@ -539,3 +541,69 @@ def credits_ledger(
 
 def main() -> None:
     app()
+
+
+# ---------------------------------------------------------------- media
+
+
+@media_app.command("sweep")
+def media_sweep(
+    older_than_hours: Annotated[
+        int | None,
+        typer.Option(
+            min=1,
+            help="Only leftovers older than this (default POWERPOST_MEDIA_SWEEP_GRACE_HOURS, 6).",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Report what would go, remove nothing.")
+    ] = False,
+    as_json: AsJson = False,
+) -> None:
+    """Give back quota held by abandoned uploads and remove files no media owns."""
+    from datetime import timedelta
+
+    from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    from powerpost.media.storage import storage_for
+    from powerpost.media.sweep import sweep
+
+    async def work(settings: Settings, db: Database) -> dict[str, Any]:
+        storage = storage_for(settings)
+        hours = older_than_hours or settings.media_sweep_grace_hours
+        # The bar goes to stderr, and only for a person at a terminal.
+        progress = Progress(
+            SpinnerColumn(),
+            TextColumn("[progress.description]{task.description}"),
+            TextColumn("{task.completed} objects checked"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            disable=as_json or not sys.stderr.isatty(),
+            transient=True,
+        )
+        try:
+            with progress:
+                task = progress.add_task(f"Sweeping {storage!r}", total=None)
+                report = await sweep(
+                    db,
+                    storage,
+                    grace=timedelta(hours=hours),
+                    dry_run=dry_run,
+                    on_object=lambda _item: progress.advance(task),
+                )
+        finally:
+            await storage.aclose()
+        return report.as_dict()
+
+    result = run(work)
+    if as_json:
+        emit(result)
+        return
+    verb = "would be" if dry_run else "were"
+    typer.echo(
+        f"{result['objects_seen']} objects checked; {result['orphans_deleted']} orphaned "
+        f"({result['orphan_bytes']} bytes) {verb} removed; "
+        f"{result['reservations_released']} abandoned uploads {verb} released "
+        f"({result['quota_bytes_released']} bytes of quota); "
+        f"{result['temp_entries_deleted']} scratch entries {verb} removed."
+    )

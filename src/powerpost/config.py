@@ -108,6 +108,10 @@ class Settings:
     # A directory path, file:///dir, or s3://bucket/prefix?endpoint_url=…&region=… (media).
     # None means "<data_dir>/media".
     storage_url: str | None = None
+    # The media sweep (media/sweep.py) in the dispatching process: seconds between passes
+    # (0 turns it off) and how old leftovers must be before they count as abandoned.
+    media_sweep_interval: float = 3600.0
+    media_sweep_grace_hours: int = 6
     # Prefix of absolute media URLs; None means http://{host}:{port}.
     public_base_url: str | None = None
 
@@ -359,6 +363,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     signup = get("POWERPOST_ALLOW_SIGNUP")
     quota = get("POWERPOST_STORAGE_QUOTA_BYTES")
     signup_credits = get("POWERPOST_SIGNUP_CREDITS")
+    sweep_grace = get("POWERPOST_MEDIA_SWEEP_GRACE_HOURS")
     return Settings(
         data_dir=data_dir,
         database_url=database_url,
@@ -378,6 +383,15 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         port=port,
         log_level=(get("POWERPOST_LOG_LEVEL") or "info").lower(),
         storage_url=_storage_url(get("POWERPOST_STORAGE_URL"), data_dir),
+        media_sweep_interval=_seconds(
+            "POWERPOST_MEDIA_SWEEP_INTERVAL",
+            get("POWERPOST_MEDIA_SWEEP_INTERVAL"),
+            3600.0,
+            minimum=0,
+        ),
+        media_sweep_grace_hours=(
+            _int("POWERPOST_MEDIA_SWEEP_GRACE_HOURS", sweep_grace, minimum=1) if sweep_grace else 6
+        ),
         public_base_url=_public_base_url(get("POWERPOST_PUBLIC_BASE_URL")),
     )
 

@@ -67,6 +67,24 @@ async def test_new_key_is_shown_once_and_never_again(
     assert "Draft Only" in listing
 
 
+async def test_a_test_mode_key_can_be_created_and_works(
+    client: httpx.AsyncClient, app: FastAPI, factory: Factory
+) -> None:
+    tenant = await factory.account()
+    token = await sign_in_tenant(client, tenant)
+    created = await _create(client, token, "CI runner", "read_only", mode="test")
+    assert created.status_code == 200
+    secret = new_key_of(created.text)
+    assert secret.startswith("pp_test_sk_")
+    assert (await client.get("/api/v1/account/credits", headers=headers(secret))).status_code == 200
+    async with app.state.db.read() as session:
+        (record,) = await keys.list_keys(session, tenant.account_id)
+    assert (record.mode, record.type) == ("test", "read_only")
+    # unticked, the same form makes a live key
+    live = new_key_of((await _create(client, token, "Server", "read_only")).text)
+    assert live.startswith("pp_live_sk_")
+
+
 async def test_key_text_never_reaches_the_logs(
     client: httpx.AsyncClient, app: FastAPI, factory: Factory, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -153,3 +153,27 @@ async def test_unexpected_failure_is_500_without_trace(app: FastAPI, factory: Fa
     assert "pp_live_sk" not in response.text
     assert response.headers["x-request-id"] in body["error"]["message"]
     assert "x-ratelimit-limit" in response.headers
+
+
+async def test_a_failing_dashboard_page_is_an_html_page_and_the_api_stays_json(
+    app: FastAPI,
+) -> None:
+    router = APIRouter()
+
+    @router.get("/settings/_explode")
+    async def explode_page() -> dict[str, str]:
+        raise RuntimeError("session secret hunter2")
+
+    app.include_router(router)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        page = await c.get("/settings/_explode", headers={"accept": "text/html"})
+        machine = await c.get("/settings/_explode", headers={"accept": "application/json"})
+    assert page.status_code == 500
+    assert page.headers["content-type"].startswith("text/html")
+    assert "Something went wrong" in page.text
+    assert page.headers["x-request-id"] in page.text
+    assert "hunter2" not in page.text
+    assert "Traceback" not in page.text
+    assert machine.status_code == 500
+    assert machine.json()["error"]["code"] == "INTERNAL_ERROR"

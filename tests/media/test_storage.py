@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import quote, urlsplit
 
@@ -133,6 +134,28 @@ async def test_put_get_size_exists_delete(backend: Storage, tmp_path: Path) -> N
     assert await backend.exists("a/b/thumbnail.jpg")
     await backend.delete("a/b/thumbnail.jpg")
     assert files_under(tmp_path / "tmp") == []
+
+
+async def test_list_objects_pages_through_everything(backend: Storage) -> None:
+    from powerpost.media import storage as storage_module
+
+    # Small pages, so the listing has to go round several times.
+    storage_module.LIST_PAGE, saved = 3, storage_module.LIST_PAGE
+    try:
+        keys = [f"acc/ws/m{i}/original.bin" for i in range(7)]
+        for i, key in enumerate(keys):
+            await backend.put_bytes(key, b"x" * i, "application/octet-stream")
+        before = datetime.now(UTC) - timedelta(minutes=5)
+        listed = [item async for item in backend.list_objects()]
+    finally:
+        storage_module.LIST_PAGE = saved
+    assert sorted(item.key for item in listed) == sorted(keys)
+    assert {item.key: item.size for item in listed} == {k: i for i, k in enumerate(keys)}
+    assert all(item.modified_at > before for item in listed)
+    await backend.remove_listed(keys[0])
+    assert not await backend.exists(keys[0])
+    with pytest.raises(ValueError, match="invalid storage key"):
+        await backend.remove_listed("acc/../../etc/passwd")
 
 
 @pytest.mark.parametrize(

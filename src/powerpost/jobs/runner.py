@@ -9,6 +9,8 @@ import signal
 from powerpost.config import Settings
 from powerpost.jobs.engine import JobEngine
 from powerpost.kit.db import Database
+from powerpost.media.storage import storage_for
+from powerpost.media.sweep import PeriodicSweep
 
 log = logging.getLogger("powerpost.jobs")
 
@@ -24,11 +26,22 @@ async def _run_engine(settings: Settings, *, execute: bool, dispatch: bool) -> N
     _stop_on_signals(stop)
     db = Database(settings.database_url)
     engine = JobEngine(settings, db, execute=execute, dispatch=dispatch)
+    # The process that dispatches also sweeps what crashed uploads and jobs left behind.
+    storage = storage_for(settings)
+    sweeper = PeriodicSweep(
+        db,
+        storage,
+        interval=settings.media_sweep_interval if dispatch else 0,
+        grace_hours=settings.media_sweep_grace_hours,
+    )
     try:
         await engine.start()
+        sweeper.start()
         await stop.wait()
     finally:
+        await sweeper.stop()
         await engine.stop()
+        await storage.aclose()
         await db.dispose()
 
 

@@ -55,6 +55,37 @@ def _error_response(
     ]
 
 
+def _wants_html(scope: Scope) -> bool:
+    """A person's browser on a dashboard page; every /api path keeps the JSON envelope."""
+    path: str = scope["path"]
+    if path == "/api" or path.startswith("/api/"):
+        return False
+    accept = dict(scope.get("headers") or []).get(b"accept", b"")
+    return b"text/html" in accept
+
+
+def _html_500(request_id: str) -> tuple[bytes, list[tuple[bytes, bytes]]]:
+    # Self-contained on purpose: the failure may be in the template engine or the
+    # database, so this page needs neither.
+    body = (
+        "<!doctype html><html lang=en><meta charset=utf-8>"
+        "<meta name=viewport content='width=device-width,initial-scale=1'>"
+        "<title>Something went wrong - PowerPost</title>"
+        "<body style='font-family:system-ui,sans-serif;max-width:36rem;margin:3rem auto;"
+        "padding:0 1rem;line-height:1.5'>"
+        "<h1>Something went wrong</h1>"
+        "<p>The server could not show this page. Nothing you sent was half-saved: "
+        "try again in a moment, and if it keeps happening give the operator this "
+        f"request id: <code>{request_id}</code>.</p>"
+        "<p><a href='/settings/api'>Back to the dashboard</a></p></body></html>"
+    ).encode()
+    return body, [
+        (b"content-type", b"text/html; charset=utf-8"),
+        (b"content-length", str(len(body)).encode()),
+        (b"cache-control", b"no-store"),
+    ]
+
+
 class RequestMiddleware:
     def __init__(
         self,
@@ -112,8 +143,14 @@ class RequestMiddleware:
                     "unhandled %s (request_id=%s)", type(exc).__name__, request_id, exc_info=exc
                 )
                 if status_holder[0] == 0:
-                    body, headers = _error_response(
-                        500, "INTERNAL_ERROR", f"Internal server error (request id {request_id})"
+                    body, headers = (
+                        _html_500(request_id)
+                        if _wants_html(scope)
+                        else _error_response(
+                            500,
+                            "INTERNAL_ERROR",
+                            f"Internal server error (request id {request_id})",
+                        )
                     )
                     await send_with_headers(
                         {"type": "http.response.start", "status": 500, "headers": headers}

@@ -6,10 +6,10 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from powerpost.models import Account, Media
+from powerpost.models import Account, Media, MediaReservation
 
 
 @dataclass(frozen=True)
@@ -121,3 +121,58 @@ async def mark_deleted(
     return DeletedMedia(
         account_id=row[0], file_size=int(row[1]), storage_key=row[2], thumbnail_key=row[3]
     )
+
+
+# --- reservations: quota held by uploads in flight -------------------------------------------
+
+
+def add_reservation(
+    session: AsyncSession, media_id: str, account_id: str, size: int, now: datetime
+) -> None:
+    session.add(
+        MediaReservation(media_id=media_id, account_id=account_id, size_bytes=size, created_at=now)
+    )
+
+
+async def drop_reservation(session: AsyncSession, media_id: str) -> tuple[str, int] | None:
+    """Remove the reservation; (account, size) if this call removed it, else None.
+
+    Exactly one of the upload finishing, the upload undoing itself and the sweep gets the
+    row back, so the quota it holds is converted or released exactly once.
+    """
+    result = await session.execute(
+        delete(MediaReservation)
+        .where(MediaReservation.media_id == media_id)
+        .returning(MediaReservation.account_id, MediaReservation.size_bytes)
+        .execution_options(synchronize_session=False)
+    )
+    row = result.first()
+    return None if row is None else (row[0], int(row[1]))
+
+
+async def expired_reservations(
+    session: AsyncSession, before: datetime, limit: int
+) -> Sequence[str]:
+    stmt = (
+        select(MediaReservation.media_id)
+        .where(MediaReservation.created_at < before)
+        .order_by(MediaReservation.created_at)
+        .limit(limit)
+    )
+    return (await session.execute(stmt)).scalars().all()
+
+
+async def claimed_ids(session: AsyncSession, media_ids: Collection[str]) -> set[str]:
+    """Which of ``media_ids`` still own their files: a live row or an upload in flight."""
+    if not media_ids:
+        return set()
+    wanted = list(media_ids)
+    live = select(Media.id).where(Media.id.in_(wanted), Media.deleted_at.is_(None))
+    pending = select(MediaReservation.media_id).where(MediaReservation.media_id.in_(wanted))
+    found = (await session.execute(live.union(pending))).scalars().all()
+    return set(found)
+
+
+async def exists(session: AsyncSession, media_id: str) -> bool:
+    stmt = select(Media.id).where(Media.id == media_id)
+    return (await session.execute(stmt)).first() is not None

@@ -206,6 +206,8 @@ async def create_upload(
         )
         async with db.write() as session:
             reserved = await repository.reserve_quota(session, account_id, prep.size)
+            if reserved:
+                repository.add_reservation(session, media.id, account_id, prep.size, utcnow())
         if not reserved:
             raise StorageQuotaExceeded(
                 "This upload would exceed the account's storage quota; delete media to free space"
@@ -213,6 +215,9 @@ async def create_upload(
         try:
             await _write_objects(storage, media, source, prep)
             async with db.write() as session:
+                if await repository.drop_reservation(session, media.id) is None:
+                    # The sweep judged this upload abandoned and gave its quota back.
+                    raise InternalError("The upload took too long to store; please try again")
                 session.add(media)
         except BaseException:
             await _finish(_undo_upload(db, storage, media))
@@ -221,9 +226,15 @@ async def create_upload(
 
 
 async def _undo_upload(db: Database, storage: Storage, media: Media) -> None:
-    await _delete_objects(storage, (media.storage_key, media.thumbnail_key))
     async with db.write() as session:
-        await repository.release_quota(session, media.account_id, media.file_size)
+        dropped = await repository.drop_reservation(session, media.id)
+        if dropped is not None:
+            await repository.release_quota(session, *dropped)
+        # Failing after the row was committed (a cancelled request) must not take the
+        # files of a stored upload with it.
+        stored = await repository.exists(session, media.id)
+    if not stored:
+        await _delete_objects(storage, (media.storage_key, media.thumbnail_key))
 
 
 async def store_generated(

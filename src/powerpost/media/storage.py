@@ -19,8 +19,10 @@ import tempfile
 import threading
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -35,6 +37,7 @@ __all__ = [
     "ObjectNotFound",
     "S3Storage",
     "Storage",
+    "StoredObject",
     "open_storage",
     "storage_for",
 ]
@@ -42,11 +45,22 @@ __all__ = [
 log = logging.getLogger("powerpost.media.storage")
 
 CHUNK_SIZE = 256 * 1024
+LIST_PAGE = 1000
 _KEY_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*(/[A-Za-z0-9][A-Za-z0-9._-]*)*$")
 
 
 class ObjectNotFound(LookupError):
     """No object is stored under the key."""
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One object as a listing sees it. ``key`` is relative to the storage root and may be
+    a leftover a crashed write never renamed into place (see `Storage.remove_listed`)."""
+
+    key: str
+    size: int
+    modified_at: datetime
 
 
 def check_key(key: str) -> str:
@@ -92,6 +106,14 @@ class Storage(ABC):
     @abstractmethod
     def local_file(self, key: str) -> AbstractAsyncContextManager[Path]:
         """A readable local path holding the object, for as long as the context lasts."""
+
+    @abstractmethod
+    def list_objects(self) -> AsyncIterator[StoredObject]:
+        """Every object under the root, a page at a time, in no particular order."""
+
+    async def remove_listed(self, key: str) -> None:
+        """Delete an object a listing returned (leftovers included)."""
+        await self.delete(key)
 
     async def aclose(self) -> None:
         return None
@@ -208,6 +230,38 @@ class LocalStorage(Storage):
         # The stored file itself: callers only read it.
         yield path
 
+    async def list_objects(self) -> AsyncIterator[StoredObject]:
+        walk = self._walk()
+        while True:
+            page = await asyncio.to_thread(_take, walk, LIST_PAGE)
+            for item in page:
+                yield item
+            if len(page) < LIST_PAGE:
+                return
+
+    def _walk(self) -> Iterator[StoredObject]:
+        for folder, _dirs, files in os.walk(self.root):
+            for name in files:
+                path = Path(folder) / name
+                try:
+                    stat = path.stat()
+                except FileNotFoundError:
+                    continue  # deleted while we walked
+                yield StoredObject(
+                    key=path.relative_to(self.root).as_posix(),
+                    size=stat.st_size,
+                    modified_at=datetime.fromtimestamp(stat.st_mtime, UTC),
+                )
+
+    async def remove_listed(self, key: str) -> None:
+        # A crashed put leaves ".<name>.<hex>.part", which `check_key` (rightly) refuses
+        # for normal use; the folders above it must still be valid keys.
+        folder, _, name = key.rpartition("/")
+        if not name or name in (".", "..") or "/" in name:
+            raise ValueError(f"invalid listed key {key!r}")
+        base = self.root / check_key(folder) if folder else self.root
+        await asyncio.to_thread(self._delete, base / name)
+
 
 # --- S3-compatible --------------------------------------------------------------------------
 
@@ -315,6 +369,24 @@ class S3Storage(Storage):
         name = self.object_key(key)
         await asyncio.to_thread(self.client.delete_object, Bucket=self.bucket, Key=name)
 
+    async def list_objects(self) -> AsyncIterator[StoredObject]:
+        root = f"{self.prefix}/" if self.prefix else ""
+        pages = iter(
+            self.client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=root, PaginationConfig={"PageSize": LIST_PAGE}
+            )
+        )
+        while True:
+            page = await asyncio.to_thread(next, pages, None)
+            if page is None:
+                return
+            for item in page.get("Contents", []):
+                yield StoredObject(
+                    key=item["Key"][len(root) :],
+                    size=int(item["Size"]),
+                    modified_at=item["LastModified"].astimezone(UTC),
+                )
+
     async def iter_range(self, key: str, start: int, length: int) -> AsyncIterator[bytes]:
         if length <= 0:
             return
@@ -407,6 +479,15 @@ def open_storage(url: str, tmp_dir: Path) -> Storage:
         endpoint_url=endpoint,
         region=options.get("region") or options.get("region_name"),
     )
+
+
+def _take(items: Iterator[StoredObject], count: int) -> list[StoredObject]:
+    page: list[StoredObject] = []
+    for item in items:
+        page.append(item)
+        if len(page) == count:
+            break
+    return page
 
 
 def storage_for(settings: Settings) -> Storage:

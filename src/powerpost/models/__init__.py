@@ -9,6 +9,7 @@ from powerpost.models.generation import Generation
 from powerpost.models.image_generation import ImageGeneration, ImageGenerationImage
 from powerpost.models.job import Job
 from powerpost.models.media import Media
+from powerpost.models.media_reservation import MediaReservation
 from powerpost.models.video_generation import VideoGeneration
 from powerpost.models.webhook_event import WebhookEvent
 from powerpost.models.workspace import Workspace
@@ -27,6 +28,7 @@ __all__ = [
     "ImageGenerationImage",
     "Job",
     "Media",
+    "MediaReservation",
     "VideoGeneration",
     "WebhookEvent",
     "Workspace",

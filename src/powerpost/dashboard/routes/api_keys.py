@@ -49,6 +49,7 @@ class CreateForm:
     key_type: str = ""
     scopes: list[str] = dataclass_field(default_factory=list)
     expires: str = ""
+    test_mode: bool = False
 
 
 @dataclass(frozen=True)
@@ -118,6 +119,7 @@ def _read_create_form(form: Form) -> CreateForm:
         key_type=form_field(form, "type"),
         scopes=[s for s in form_fields(form, "scopes") if s in key_scopes.SCOPES],
         expires=form_field(form, "expires_in_days").strip(),
+        test_mode=form_field(form, "mode") == "test",
     )
 
 
@@ -149,6 +151,7 @@ async def create_key(
             name=wanted.name,
             key_type=wanted.key_type,
             scope_list=wanted.scopes if wanted.key_type == "custom" else None,
+            mode="test" if wanted.test_mode else "live",
             expires_in_days=_expiry_days(wanted.expires),
             created_by="dashboard",
         )

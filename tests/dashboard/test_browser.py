@@ -288,6 +288,8 @@ def test_sign_up_to_revoked_key_in_chromium(
     _shot(page, "09-credits")
     page.get_by_role("link", name="Account", exact=True).click()
     expect(page.get_by_role("heading", name="Change password")).to_be_visible()
+    expect(page.locator("tr.session-row.current")).to_contain_text("This browser")
+    expect(page.locator("tr.session-row.current")).to_contain_text("Chrom")
     _shot(page, "10-account")
     page.goto(MISSING_PAGE)
     expect(page.get_by_role("heading", name="Page not found")).to_be_visible()

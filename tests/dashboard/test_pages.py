@@ -4,14 +4,26 @@ from __future__ import annotations
 
 import re
 import uuid
+from datetime import timedelta
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from powerpost.credits import service as credits
+from powerpost.dashboard import repository
 from powerpost.dashboard.service import LEDGER_PAGE_SIZE
+from powerpost.dashboard.sessions import describe_browser
+from powerpost.kit.clock import utcnow
 from powerpost.kit.routing import ApiRoute, iter_api_routes
-from tests.dashboard.support import PASSWORD, csrf_of, session_cookie, sign_in, sign_in_tenant
+from tests.dashboard.support import (
+    PASSWORD,
+    csrf_of,
+    session_cookie,
+    session_count,
+    sign_in,
+    sign_in_tenant,
+)
 from tests.fixtures.factories import Factory, headers
 
 WORKSPACE_ID_RE = re.compile(r'<code id="ws-id-([0-9a-f-]{36})"')
@@ -259,3 +271,120 @@ async def test_html_errors_for_pages_json_for_the_api(
     assert wrong_method.status_code == 405
     assert wrong_method.headers["content-type"].startswith("text/html")
     assert csrf_of((await client.get("/settings/api")).text)
+
+
+FIREFOX_LINUX = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+SAFARI_IPHONE = (
+    "Mozilla/5.0 (iPhone; CPU iPhone OS 17_5 like Mac OS X) AppleWebKit/605.1.15 "
+    "(KHTML, like Gecko) Version/17.5 Mobile/15E148 Safari/604.1"
+)
+
+
+async def test_signed_in_browsers_are_listed_and_can_be_signed_out(
+    app: FastAPI, client: httpx.AsyncClient, factory: Factory
+) -> None:
+    tenant = await factory.account()
+    client.headers["user-agent"] = FIREFOX_LINUX
+    phone_transport = httpx.ASGITransport(app=app, client=("198.51.100.44", 4000))
+    tablet_transport = httpx.ASGITransport(app=app, client=("198.51.100.45", 4000))
+    async with (
+        httpx.AsyncClient(transport=phone_transport, base_url="http://testserver") as phone,
+        httpx.AsyncClient(transport=tablet_transport, base_url="http://testserver") as tablet,
+    ):
+        phone.headers["user-agent"] = SAFARI_IPHONE
+        await sign_in_tenant(phone, tenant)
+        await sign_in_tenant(tablet, tenant)
+        token = await sign_in_tenant(client, tenant)
+
+        page = (await client.get("/settings/account")).text
+        assert page.count('class="session-row') == 3
+        assert "Firefox on Linux" in page
+        assert "Safari on iOS" in page
+        assert "198.51.100.44" in page
+        assert "This browser" in page
+        assert page.index("Firefox on Linux") < page.index("Safari on iOS")  # this one first
+
+        # One browser: the phone.
+        async with app.state.db.read() as session:
+            rows = await repository.live_of_account(
+                session, tenant.account_id, utcnow(), timedelta(hours=12)
+            )
+        phone_id = next(r.id for r in rows if r.ip == "198.51.100.44")
+        no_csrf = await client.post(f"/settings/account/sessions/{phone_id}/end")
+        assert no_csrf.status_code == 403
+        ended = await client.post(
+            f"/settings/account/sessions/{phone_id}/end", data={"csrf_token": token}
+        )
+        assert ended.status_code == 303
+        assert (await phone.get("/settings/api")).status_code == 303  # back to sign-in
+        assert (await tablet.get("/settings/api")).status_code == 200
+        again = await client.post(
+            f"/settings/account/sessions/{phone_id}/end", data={"csrf_token": token}
+        )
+        assert again.status_code == 404
+
+        # Everyone else at once.
+        others = await client.post("/settings/account/sessions/others", data={"csrf_token": token})
+        assert others.status_code == 303
+        assert (await tablet.get("/settings/api")).status_code == 303
+        assert (await client.get("/settings/api")).status_code == 200
+        assert await session_count(app, tenant.account_id) == 1
+        page = (await client.get("/settings/account?notice=signed-out-others")).text
+        assert "Every other browser is signed out." in page
+        assert "Sign out all other browsers" not in page  # nobody else left
+
+
+async def test_another_accounts_browser_cannot_be_signed_out(
+    app: FastAPI, client: httpx.AsyncClient, factory: Factory
+) -> None:
+    victim = await factory.account()
+    transport = httpx.ASGITransport(app=app, client=("198.51.100.50", 4000))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as other:
+        await sign_in_tenant(other, victim)
+        async with app.state.db.read() as session:
+            (row,) = await repository.live_of_account(
+                session, victim.account_id, utcnow(), timedelta(hours=12)
+            )
+        attacker = await factory.account()
+        token = await sign_in_tenant(client, attacker)
+        response = await client.post(
+            f"/settings/account/sessions/{row.id}/end", data={"csrf_token": token}
+        )
+        assert response.status_code == 404
+        assert (await other.get("/settings/api")).status_code == 200
+        own_id = await _own_session_id(app, attacker.account_id)
+        refused = await client.post(
+            f"/settings/account/sessions/{own_id}/end", data={"csrf_token": token}
+        )
+        assert refused.status_code == 404  # this browser signs out with Sign out instead
+
+
+async def _own_session_id(app: FastAPI, account_id: str) -> str:
+    async with app.state.db.read() as session:
+        (row,) = await repository.live_of_account(
+            session, account_id, utcnow(), timedelta(hours=12)
+        )
+    return row.id
+
+
+@pytest.mark.parametrize(
+    ("agent", "described"),
+    [
+        (FIREFOX_LINUX, "Firefox on Linux"),
+        (SAFARI_IPHONE, "Safari on iOS"),
+        (
+            "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chrome/126.0.0.0 Safari/537.36 Edg/126.0.0.0",
+            "Edge on Windows",
+        ),
+        (
+            "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
+            "Chromium/126.0 Chrome/126.0.0.0 Safari/537.36",
+            "Chromium on Linux",
+        ),
+        ("curl/8.5.0", "Unknown browser"),
+        (None, "Unknown browser"),
+    ],
+)
+def test_browsers_are_described_plainly(agent: str | None, described: str) -> None:
+    assert describe_browser(agent) == described

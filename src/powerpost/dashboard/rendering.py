@@ -76,6 +76,8 @@ NOTICES = {
     "workspace-renamed": "Workspace renamed.",
     "workspace-deleted": "Workspace deleted. API keys now get 403 for its id.",
     "password-changed": "Password changed. Your other sessions were signed out.",
+    "signed-out-others": "Every other browser is signed out.",
+    "signed-out-one": "That browser is signed out.",
 }
 
 

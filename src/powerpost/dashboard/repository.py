@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import datetime, timedelta
 
 from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -64,3 +65,23 @@ async def mark_authenticated(session: AsyncSession, session_id: str, now: dateti
         .where(DashboardSession.id == session_id)
         .values(authenticated_at=now, last_seen_at=now)
     )
+
+
+async def delete_of_account(session: AsyncSession, account_id: str, session_id: str) -> bool:
+    result = await session.execute(
+        delete(DashboardSession)
+        .where(DashboardSession.id == session_id, DashboardSession.account_id == account_id)
+        .returning(DashboardSession.id)
+    )
+    return result.first() is not None
+
+
+async def live_of_account(
+    session: AsyncSession, account_id: str, now: datetime, idle: timedelta
+) -> Sequence[DashboardSession]:
+    stmt = select(DashboardSession).where(
+        DashboardSession.account_id == account_id,
+        DashboardSession.expires_at > now,
+        DashboardSession.last_seen_at > now - idle,
+    )
+    return (await session.execute(stmt)).scalars().all()

@@ -74,7 +74,12 @@ class IssuedSession:
 
 
 async def start_session(
-    session: AsyncSession, account_id: str, *, replaced_token: str | None = None
+    session: AsyncSession,
+    account_id: str,
+    *,
+    replaced_token: str | None = None,
+    ip: str | None = None,
+    user_agent: str | None = None,
 ) -> IssuedSession:
     now = utcnow()
     if replaced_token:
@@ -90,6 +95,8 @@ async def start_session(
         authenticated_at=now,
         last_seen_at=now,
         expires_at=now + ABSOLUTE_LIFETIME,
+        ip=(ip or None) and ip[:45],
+        user_agent=(user_agent or None) and user_agent[:200],
     )
     session.add(record)
     await session.flush()
@@ -136,3 +143,69 @@ async def confirm_password(session: AsyncSession, viewer: Viewer) -> None:
 
 async def end_other_sessions(session: AsyncSession, account_id: str, keep_id: str) -> None:
     await repository.delete_others(session, account_id, keep_id)
+
+
+async def end_session_of(session: AsyncSession, account_id: str, session_id: str) -> bool:
+    """Sign out one browser of this account; False when there is no such session."""
+    return await repository.delete_of_account(session, account_id, session_id)
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """One signed-in browser as Settings → Account lists it."""
+
+    id: str
+    current: bool
+    browser: str
+    ip: str | None
+    created_at: datetime
+    last_seen_at: datetime
+
+
+async def signed_in(session: AsyncSession, viewer: Viewer) -> list[SignedIn]:
+    """The account's live sessions, this browser first, then the most recently active."""
+    rows = await repository.live_of_account(session, viewer.account_id, viewer.now, IDLE_TIMEOUT)
+    listed = [
+        SignedIn(
+            id=row.id,
+            current=row.id == viewer.session_id,
+            browser=describe_browser(row.user_agent),
+            ip=row.ip,
+            created_at=row.created_at,
+            last_seen_at=row.last_seen_at,
+        )
+        for row in rows
+    ]
+    return sorted(listed, key=lambda s: (not s.current, -s.last_seen_at.timestamp()))
+
+
+_BROWSERS = (
+    ("Edg/", "Edge"),
+    ("OPR/", "Opera"),
+    ("Firefox/", "Firefox"),
+    ("Chromium/", "Chromium"),  # before Chrome: Chromium's User-Agent names both
+    ("Chrome/", "Chrome"),
+    ("Safari/", "Safari"),
+)
+_SYSTEMS = (
+    ("Android", "Android"),
+    ("iPhone", "iOS"),
+    ("iPad", "iPadOS"),
+    ("Windows", "Windows"),
+    ("Mac OS X", "macOS"),
+    ("CrOS", "ChromeOS"),
+    ("Linux", "Linux"),
+)
+
+
+def describe_browser(user_agent: str | None) -> str:
+    """ "Firefox on Linux" from a User-Agent: enough to recognise a browser, no more."""
+    if not user_agent:
+        return "Unknown browser"
+    browser = next((name for mark, name in _BROWSERS if mark in user_agent), None)
+    system = next((name for mark, name in _SYSTEMS if mark in user_agent), None)
+    if browser and system:
+        return f"{browser} on {system}"
+    if browser or system:
+        return browser or f"A browser on {system}"
+    return "Unknown browser"

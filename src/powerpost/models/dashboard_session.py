@@ -25,3 +25,6 @@ class DashboardSession(Base):
     authenticated_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())  # absolute end
+    # Where it was signed in, so the person can recognise (or not) each signed-in browser.
+    ip: Mapped[str | None] = mapped_column(String(45))
+    user_agent: Mapped[str | None] = mapped_column(String(200))

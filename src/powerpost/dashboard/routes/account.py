@@ -1,8 +1,10 @@
-"""Settings → Account: who is signed in, and changing the password."""
+"""Settings → Account: who is signed in and where, signing other browsers out, and
+changing the password."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from powerpost.accounts import passwords
 from powerpost.accounts import service as accounts
@@ -11,21 +13,34 @@ from powerpost.dashboard.deps import (
     CheckedViewer,
     CurrentViewer,
     Form,
+    PageRead,
     PageWrite,
     client_ip,
     field,
     throttle,
 )
-from powerpost.dashboard.errors import LoginRequired
+from powerpost.dashboard.errors import LoginRequired, PageNotFound
 from powerpost.dashboard.rendering import render
-from powerpost.dashboard.routes.common import minutes, redirect, set_session_cookie
+from powerpost.dashboard.routes.common import (
+    begin_session,
+    minutes,
+    redirect,
+    set_session_cookie,
+)
 from powerpost.dashboard.sessions import Viewer
 
 router = APIRouter(include_in_schema=False)
 PAGE = "/settings/account"
 
 
-def _page(request: Request, viewer: Viewer, *, status: int = 200, error: str = "") -> Response:
+async def _page(
+    request: Request,
+    session: AsyncSession,
+    viewer: Viewer,
+    *,
+    status: int = 200,
+    error: str = "",
+) -> Response:
     return render(
         request,
         "settings/account.html",
@@ -34,12 +49,29 @@ def _page(request: Request, viewer: Viewer, *, status: int = 200, error: str = "
         title="Account",
         error=error,
         min_password=passwords.MIN_PASSWORD_LENGTH,
+        signed_in=await sessions.signed_in(session, viewer),
     )
 
 
 @router.get(PAGE)
-async def account_page(request: Request, viewer: CurrentViewer) -> Response:
-    return _page(request, viewer)
+async def account_page(request: Request, viewer: CurrentViewer, session: PageRead) -> Response:
+    return await _page(request, session, viewer)
+
+
+@router.post(PAGE + "/sessions/others")
+async def sign_out_others(viewer: CheckedViewer, session: PageWrite) -> Response:
+    await sessions.end_other_sessions(session, viewer.account_id, viewer.session_id)
+    return redirect(f"{PAGE}?notice=signed-out-others")
+
+
+@router.post(PAGE + "/sessions/{session_id}/end")
+async def sign_out_one(session_id: str, viewer: CheckedViewer, session: PageWrite) -> Response:
+    if session_id == viewer.session_id:
+        # This browser signs out through the Sign out button, which also clears the cookie.
+        raise PageNotFound()
+    if not await sessions.end_session_of(session, viewer.account_id, session_id):
+        raise PageNotFound()
+    return redirect(f"{PAGE}?notice=signed-out-one")
 
 
 @router.post(PAGE + "/password")
@@ -49,13 +81,19 @@ async def change_password(
     current = field(form, "current_password")
     new = field(form, "new_password")
     if new != field(form, "new_password_confirm"):
-        return _page(request, viewer, status=400, error="The two new passwords are not the same.")
+        return await _page(
+            request, session, viewer, status=400, error="The two new passwords are not the same."
+        )
     ip = client_ip(request)
     limiter = throttle(request)
     wait = await limiter.login_blocked(ip, viewer.email)
     if wait is not None:
-        return _page(
-            request, viewer, status=429, error=f"Too many attempts. Try again in {minutes(wait)}."
+        return await _page(
+            request,
+            session,
+            viewer,
+            status=429,
+            error=f"Too many attempts. Try again in {minutes(wait)}.",
         )
     account = await accounts.find_by_email(session, viewer.email)
     if account is None:
@@ -65,11 +103,9 @@ async def change_password(
     except accounts.AccountRefused as refused:
         if not await passwords.verify_password(account.password_hash, current):
             await limiter.login_failed(ip, viewer.email)
-        return _page(request, viewer, status=400, error=str(refused))
+        return await _page(request, session, viewer, status=400, error=str(refused))
     # A new password ends every other session, and this one gets a fresh token too.
-    issued = await sessions.start_session(
-        session, account.id, replaced_token=request.cookies.get(sessions.SESSION_COOKIE)
-    )
+    issued = await begin_session(session, request, account.id)
     await sessions.end_other_sessions(session, account.id, issued.record.id)
     response = redirect(f"{PAGE}?notice=password-changed")
     set_session_cookie(response, request, issued.token)

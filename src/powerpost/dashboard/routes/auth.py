@@ -26,6 +26,7 @@ from powerpost.dashboard.errors import PageError, safe_next
 from powerpost.dashboard.routes.common import (
     WRONG_CREDENTIALS,
     anonymous_page,
+    begin_session,
     clear_session_cookie,
     minutes,
     redirect,
@@ -123,9 +124,7 @@ async def login(request: Request, session: AnonymousWrite, form: Form) -> Respon
         log.info("dashboard sign-in failed (ip=%s)", ip)
         return again(WRONG_CREDENTIALS, 400)
     await limiter.login_succeeded(email)
-    issued = await sessions.start_session(
-        session, account.id, replaced_token=request.cookies.get(sessions.SESSION_COOKIE)
-    )
+    issued = await begin_session(session, request, account.id)
     return _signed_in_response(request, issued.token, target or HOME)
 
 
@@ -184,9 +183,7 @@ async def signup(request: Request, session: AnonymousWrite, form: Form) -> Respo
         )
     except accounts.AccountRefused as refused:
         return again(str(refused), 400)
-    issued = await sessions.start_session(
-        session, created.account.id, replaced_token=request.cookies.get(sessions.SESSION_COOKIE)
-    )
+    issued = await begin_session(session, request, created.account.id)
     log.info("dashboard sign-up: account %s", created.account.id)
     return _signed_in_response(request, issued.token, f"{HOME}?notice=welcome")
 

@@ -40,6 +40,19 @@ def is_https(request: Request) -> bool:
     return request.url.scheme == "https"
 
 
+async def begin_session(
+    session: AsyncSession, request: Request, account_id: str
+) -> sessions.IssuedSession:
+    """A fresh session for this browser (any session it had is replaced, never reused)."""
+    return await sessions.start_session(
+        session,
+        account_id,
+        replaced_token=request.cookies.get(sessions.SESSION_COOKIE),
+        ip=client_ip(request),
+        user_agent=request.headers.get("user-agent"),
+    )
+
+
 def set_session_cookie(response: Response, request: Request, token: str) -> None:
     response.set_cookie(
         sessions.SESSION_COOKIE,

@@ -122,12 +122,24 @@ def key_json(key: ApiKey) -> dict[str, Any]:
 # ---------------------------------------------------------------- serve / worker
 
 
+def _is_wildcard(host: str) -> bool:
+    """An "every interface" bind address, which no client can use in a URL."""
+    import ipaddress
+
+    try:
+        return host == "" or ipaddress.ip_address(host).is_unspecified
+    except ValueError:
+        return False
+
+
 @app.command()
 def serve(
     host: Annotated[str | None, typer.Option(help="Address to bind (default 127.0.0.1).")] = None,
     port: Annotated[int | None, typer.Option(help="Port (default 8000).")] = None,
 ) -> None:
     """Run the API and dashboard (embedded default: SQLite under ./data, in-process jobs)."""
+    import dataclasses
+
     import uvicorn
 
     from powerpost.app import create_app
@@ -140,6 +152,16 @@ def serve(
     upgrade(settings.database_url)
     bind_host = host or settings.host
     bind_port = port or settings.port
+    # Media URLs are built from these when POWERPOST_PUBLIC_BASE_URL is unset, so they
+    # must be the address actually served, not the defaults.
+    settings = dataclasses.replace(settings, host=bind_host, port=bind_port)
+    if settings.public_base_url is None and _is_wildcard(bind_host):
+        typer.echo(
+            f"warning: bound to {bind_host} without POWERPOST_PUBLIC_BASE_URL; media URLs "
+            f"will name http://{bind_host}:{bind_port}, which clients cannot reach. Set "
+            "POWERPOST_PUBLIC_BASE_URL to the address clients use.",
+            err=True,
+        )
 
     async def has_accounts() -> bool:
         db = Database(settings.database_url)

@@ -90,6 +90,18 @@ def test_unknown_names_raise() -> None:
         ("café", 4),
         ("e\u0301", 1),  # NFC folds the combining accent into one light code point
         ("it’s “quoted” — ok", 18),  # curly quotes and dashes sit in X's light ranges
+        # X links bare domains too: generic TLDs always, country TLDs with a path
+        ("Shop now at example.com", 12 + 23),
+        ("shop0.com shop1.com", 23 + 1 + 23),
+        ("bit.ly/spring", 23),
+        ("ASP.NET", 23),
+        ("write to a@shop.com", 19),  # an email address is not a link
+        ("node.js and report.pdf", 22),  # not top-level domains
+        ("bit.ly alone", 12),  # a one-label country domain needs a path
+        ("www.bit.ly", 23),
+        ("watch at example.tv!", 9 + 23 + 1),
+        ("https://shop.com/a and shop.com/b.", 23 + 5 + 23 + 1),
+        ("👨\u200d👩\u200d👧", 8),  # per code point (ZWJ weighs 1): X says 2, never more
     ],
 )
 def test_x_weighted_length(text: str, expected: int) -> None:

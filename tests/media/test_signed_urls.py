@@ -13,6 +13,7 @@ import pytest
 from fastapi import FastAPI
 from PIL import Image
 from tests.fixtures.factories import Factory
+from tests.fixtures.processes import cli_json, free_port, running_server
 from tests.media.support import api_client, image_bytes
 
 from powerpost.config import Settings
@@ -205,3 +206,25 @@ def test_signed_url_shape_and_verification(settings: Settings) -> None:
     )
     with pytest.raises(ValueError, match="variant"):
         signed_url(settings, media_id, "poster", now)  # type: ignore[arg-type]
+
+
+@pytest.mark.multiprocess
+def test_urls_from_a_server_on_another_port_reach_that_server(env: dict[str, str]) -> None:
+    """`serve --port N` must hand out URLs on port N, not the default 8000."""
+    cli_json(env, "accounts", "create", "--email", "port@example.com")
+    key = cli_json(env, "keys", "create", "--email", "port@example.com", "--name", "p")
+    (workspace,) = cli_json(env, "workspaces", "list", "--email", "port@example.com")["data"]
+    port = free_port()
+    with running_server(env, port=port) as base:
+        uploaded = httpx.post(
+            f"{base}/api/v1/media/upload",
+            headers={"x-api-key": key["key"], "X-Workspace-Id": workspace["id"]},
+            files={"file": ("a.png", image_bytes(), "image/png")},
+            data={"type": "image"},
+            timeout=30,
+        )
+        assert uploaded.status_code == 200, uploaded.text
+        for field in ("url", "thumbnail_url"):
+            url = uploaded.json()[field]
+            assert url.startswith(f"http://127.0.0.1:{port}/media/files/"), url
+            assert httpx.get(url, timeout=30).status_code == 200

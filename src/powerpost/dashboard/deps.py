@@ -6,6 +6,7 @@ browser following the redirect after a form post always reads what the post wrot
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -38,8 +39,17 @@ def client_ip(request: Request) -> str:
     return request.client.host if request.client else "unknown"
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 async def read_form(request: Request) -> FormData:
     return await request.form()
+
+
+def _clean(value: str) -> str:
+    # A browser never types NUL or other control characters; a crafted post might, and
+    # PostgreSQL refuses NUL in text. Tabs and line breaks stay.
+    return _CONTROL.sub("", value)
 
 
 def field(form: FormData, name: str) -> str:
@@ -47,11 +57,13 @@ def field(form: FormData, name: str) -> str:
     value = form.get(name)
     if not isinstance(value, str) or len(value) > MAX_FIELD_LENGTH:
         return ""
-    return value
+    return _clean(value)
 
 
 def fields(form: FormData, name: str) -> list[str]:
-    return [v for v in form.getlist(name) if isinstance(v, str) and len(v) <= MAX_FIELD_LENGTH]
+    return [
+        _clean(v) for v in form.getlist(name) if isinstance(v, str) and len(v) <= MAX_FIELD_LENGTH
+    ]
 
 
 async def _current_viewer(request: Request) -> Viewer:

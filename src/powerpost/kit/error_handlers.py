@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any, cast
 
 from fastapi import FastAPI, Request
@@ -11,6 +12,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from powerpost.kit.errors import AppError
+from powerpost.kit.schemas import TEXT_REFUSED
 
 MAX_DETAILS = 10
 _HTTP_CODES = {
@@ -24,8 +26,16 @@ _HTTP_CODES = {
 }
 
 
+class ErrorResponse(JSONResponse):
+    """JSON with non-ASCII escaped: an error message may quote a client's input, and
+    escaping keeps even a lone surrogate in it from turning a 400 into a 500."""
+
+    def render(self, content: Any) -> bytes:
+        return json.dumps(content, ensure_ascii=True, separators=(",", ":")).encode("ascii")
+
+
 def envelope(status: int, code: str, message: str, **extra: Any) -> JSONResponse:
-    return JSONResponse({"error": {"message": message, "code": code, **extra}}, status)
+    return ErrorResponse({"error": {"message": message, "code": code, **extra}}, status)
 
 
 def _field(loc: tuple[Any, ...]) -> str:
@@ -42,13 +52,16 @@ def _describe(error: dict[str, Any]) -> dict[str, str]:
         return {"field": field, "message": f"Unknown field '{field}'"}
     if kind == "missing":
         return {"field": field, "message": f"'{field}' is required"}
+    if kind == TEXT_REFUSED:
+        ctx = error.get("ctx") or {}
+        return {"field": str(ctx.get("field", field)), "message": str(error.get("msg"))}
     message = str(error.get("msg", "is not valid"))
     return {"field": field, "message": f"{field}: {message}"}
 
 
 async def app_error(request: Request, exc: Exception) -> JSONResponse:
     exc = cast(AppError, exc)
-    response = JSONResponse(exc.body(), exc.status_code)
+    response = ErrorResponse(exc.body(), exc.status_code)
     response.headers.update(exc.headers)
     return response
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from importlib import resources
 
 PLATFORMS: tuple[str, ...] = ("instagram", "tiktok", "youtube", "x", "facebook", "linkedin")
 
@@ -139,7 +140,30 @@ _X_LIGHT_RANGES: tuple[tuple[int, int], ...] = (
 )
 _X_URL_WEIGHT = 23  # t.co wraps every link to this many characters
 _URL_RE = re.compile(r"https?://[^\s<>\"']+", re.IGNORECASE)
+# A link written without https://: dotted labels ending in a top-level domain, not glued
+# to a word, an @ (email, mention), $ or # before it, or to more name characters after.
+_BARE_DOMAIN_RE = re.compile(
+    r"(?<![A-Za-z0-9@$#＠＃_./-])"
+    r"((?:[a-z0-9](?:[a-z0-9_-]*[a-z0-9])?\.)+([a-z][a-z0-9-]*[a-z0-9]|[a-z]))"
+    r"(?![a-z0-9@+_-])"
+    r"(/[^\s<>\"']*)?",
+    re.IGNORECASE,
+)
 _URL_TRAILING = ".,;:!?)]}'\""
+# Country-code domains X links without a path even when they are a single label + TLD.
+_SHORT_CCTLD_OK = frozenset({"co", "tv"})
+
+
+def _tld_set(name: str) -> frozenset[str]:
+    text = resources.files("powerpost.kit").joinpath("data", name).read_text("utf-8")
+    return frozenset(
+        line.strip() for line in text.splitlines() if line.strip() and not line.startswith("#")
+    )
+
+
+_GENERIC_TLDS = _tld_set("gtlds.txt")
+_COUNTRY_TLDS = _tld_set("cctlds.txt")
+
 _HASHTAG_RE = re.compile(r"(?<![\w#&])#(\w+)")
 
 
@@ -166,8 +190,37 @@ def _x_char_weight(ch: str) -> int:
     return 2
 
 
+def _is_bare_link(domain: str, tld: str, path: str | None) -> bool:
+    """X's rule for a domain written without https:// (twitter-text's extractor)."""
+    tld = tld.lower()
+    if tld in _GENERIC_TLDS or tld.startswith("xn--"):
+        return True
+    if tld not in _COUNTRY_TLDS:
+        return False  # "report.pdf", "node.js": not a top-level domain
+    # "bit.ly" alone is not linked, "bit.ly/x" and "www.bit.ly" are; ".co" and ".tv" always.
+    return bool(path) or domain.count(".") > 1 or tld in _SHORT_CCTLD_OK
+
+
+def _x_links(text: str) -> list[tuple[int, int]]:
+    """(start, end) of every span X turns into a 23-character t.co link."""
+    spans = [
+        (match.start(), match.start() + len(match.group(0).rstrip(_URL_TRAILING)))
+        for match in _URL_RE.finditer(text)
+    ]
+    taken = list(spans)
+    for match in _BARE_DOMAIN_RE.finditer(text):
+        start = match.start()
+        if any(a <= start < b for a, b in taken):
+            continue  # the host part of a link already counted
+        domain, tld, path = match.group(1), match.group(2), match.group(3)
+        if _is_bare_link(domain, tld, path):
+            spans.append((start, start + len(match.group(0).rstrip(_URL_TRAILING))))
+    return sorted(spans)
+
+
 def x_weighted_length(text: str) -> int:
-    """Length as X counts it: URLs weigh 23, code points outside X's light ranges weigh 2.
+    """Length as X counts it: every link, with or without https:// ("shop.com",
+    "bit.ly/x"), weighs 23; code points outside X's light ranges weigh 2.
 
     Emoji sequences are counted per code point, which can only overcount (X weighs a whole
     sequence 2), so a text that passes here also passes on X.
@@ -175,11 +228,9 @@ def x_weighted_length(text: str) -> int:
     text = unicodedata.normalize("NFC", text)
     total = 0
     pos = 0
-    for match in _URL_RE.finditer(text):
-        url = match.group(0).rstrip(_URL_TRAILING)
-        total += sum(_x_char_weight(ch) for ch in text[pos : match.start()])
-        total += _X_URL_WEIGHT
-        pos = match.start() + len(url)
+    for start, end in _x_links(text):
+        total += sum(_x_char_weight(ch) for ch in text[pos:start]) + _X_URL_WEIGHT
+        pos = end
     total += sum(_x_char_weight(ch) for ch in text[pos:])
     return total
 

@@ -308,7 +308,7 @@ def keys_create(
     as_json: AsJson = False,
 ) -> None:
     """Create an API key. The key is printed once and never again."""
-    scope_list = [s.strip() for s in scopes.split(",") if s.strip()] if scopes else None
+    scope_list = [s.strip() for s in scopes.split(",") if s.strip()] if scopes is not None else None
 
     async def work(settings: Settings, db: Database) -> dict[str, Any]:
         account = await account_by_email(db, email)

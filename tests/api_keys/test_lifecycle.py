@@ -75,6 +75,9 @@ async def test_key_types_and_scopes(factory: Factory) -> None:
             await factory.key(tenant, bad_type)
     with pytest.raises(KeyRefused, match="Unknown scope"):
         await factory.key(tenant, scopes=["posts:destroy"])
+    # an empty list is refused, not read as "no list" (which would mean Full Access)
+    with pytest.raises(KeyRefused, match="at least one scope"):
+        await factory.key(tenant, scopes=[])
     with pytest.raises(KeyRefused, match="1 to 64"):
         await factory.key(tenant, name="x" * 65)
     with pytest.raises(KeyRefused, match="1 to 64"):

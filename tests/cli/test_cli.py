@@ -103,6 +103,12 @@ def test_failures_exit_non_zero_with_one_line(env: dict[str, str]) -> None:
         ("credits", "grant", "--email", "x@example.com", "--amount", "-5", "--reason", "x"),
         ("keys", "create", "--email", "nobody@example.com", "--name", "x", "--type", "admin"),
     ]
+    cli_json(env, "accounts", "create", "--email", "scopes@example.com")
+    # a script passing an empty variable must get a refusal, never a Full Access key
+    cases.extend(
+        ("keys", "create", "--email", "scopes@example.com", "--name", "x", "--scopes", empty)
+        for empty in ("", ",", " , ")
+    )
     for args in cases:
         result = cli(env, *args, check=False)
         assert result.returncode != 0, args

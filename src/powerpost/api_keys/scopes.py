@@ -59,9 +59,13 @@ PRESET_LABELS: Final[dict[str, str]] = {
 def resolve_scopes(key_type: str, scopes: list[str] | None) -> tuple[str, frozenset[str]]:
     """(type, scope set) for a new key: a preset, or `custom` with a hand-picked set.
 
-    Raises ValueError with a sentence fit for the person creating the key.
+    Raises ValueError with a sentence fit for the person creating the key. An empty list
+    is refused, never read as "no list": a script passing an empty variable must not get
+    a Full Access key.
     """
-    if scopes:
+    if scopes is not None:
+        if not scopes:
+            raise ValueError("A key needs at least one scope")
         unknown = sorted(set(scopes) - set(SCOPES))
         if unknown:
             raise ValueError(f"Unknown scope(s): {', '.join(unknown)}")

@@ -82,6 +82,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
+        # "/api/v1/account/credits/" is an unknown route (404 in the envelope), not a 307
+        # whose http:// Location would send the key again in cleartext behind a TLS proxy.
+        redirect_slashes=False,
     )
     app.state.settings = settings
     app.state.db = db

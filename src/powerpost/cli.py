@@ -446,7 +446,10 @@ def keys_roll(
 @workspaces_app.command("create")
 def workspaces_create(
     email: Email,
-    name: Annotated[str, typer.Option("--name", help="The workspace's name.")],
+    name: Annotated[
+        str | None,
+        typer.Option("--name", help="The workspace's name (default: Workspace N)."),
+    ] = None,
     as_json: AsJson = False,
 ) -> None:
     """Create a workspace."""
@@ -454,7 +457,11 @@ def workspaces_create(
     async def work(settings: Settings, db: Database) -> dict[str, Any]:
         account = await account_by_email(db, email)
         async with db.write() as session:
-            ws = await workspaces.create_workspace(session, account.id, name)
+            chosen = name
+            if chosen is None:
+                existing = await workspaces.list_workspaces(session, account.id)
+                chosen = f"Workspace {len(existing) + 1}"
+            ws = await workspaces.create_workspace(session, account.id, chosen)
             return {"id": ws.id, "name": ws.name, "created_at": iso_z(ws.created_at)}
 
     result = run(work)
@@ -562,7 +569,51 @@ def credits_ledger(
 
 
 def main() -> None:
-    app()
+    """The `powerpost` command: every failure ends in one line on stderr and a non-zero
+    exit, including mistakes in the command line and an unreachable database."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        # Outside standalone mode a command's `typer.Exit(code)` comes back as the value.
+        code = app(standalone_mode=False)
+        if isinstance(code, int) and code != 0:
+            raise SystemExit(code)
+    except typer.Exit as done:
+        raise SystemExit(done.exit_code) from None
+    except typer.Abort:
+        typer.echo("error: interrupted", err=True)
+        raise SystemExit(130) from None
+    except typer.TyperException as mistake:
+        # Typer's own command-line errors (unknown command, missing or bad option).
+        ctx = getattr(mistake, "ctx", None)
+        if type(mistake).__name__ == "NoArgsIsHelpError" and ctx is not None:
+            typer.echo(ctx.get_help())  # a bare group: show what it offers
+            raise SystemExit(0) from None
+        hint = f" (see: {ctx.command_path} --help)" if ctx is not None else ""
+        typer.echo(f"error: {_one_line(mistake.format_message())}{hint}", err=True)
+        raise SystemExit(mistake.exit_code) from None
+    except SQLAlchemyError as exc:
+        # The driver's text names host and port but not the password (never in the URL
+        # we print): enough to see which database could not be reached.
+        reason = _one_line(str(getattr(exc, "orig", None) or exc))
+        typer.echo(f"error: database unavailable: {reason}", err=True)
+        raise SystemExit(1) from None
+    except ConnectionError as exc:
+        # The database is the only server these commands talk to.
+        typer.echo(
+            f"error: database unavailable: {_one_line(str(exc))} "
+            "(check POWERPOST_DATABASE_URL and that the server is running)",
+            err=True,
+        )
+        raise SystemExit(1) from None
+    except OSError as exc:
+        typer.echo(f"error: {_one_line(str(exc))}", err=True)
+        raise SystemExit(1) from None
+
+
+def _one_line(text: str) -> str:
+    first = " ".join(text.split())
+    return first[:300]
 
 
 # ---------------------------------------------------------------- media

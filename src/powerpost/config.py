@@ -6,9 +6,11 @@ A bad setting stops start-up with one line that names the variable and what it e
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,19 +173,28 @@ def _peppers(raw: str) -> dict[int, bytes]:
 
 
 def _load_or_create_secret(path: Path) -> bytes:
-    """Generated once into the data dir, so the embedded default needs no setup."""
+    """Generated once into the data dir, so the embedded default needs no setup.
+
+    The file appears complete or not at all: the secret is written and synced to a private
+    temporary file which is then hard-linked into place. The link fails if the file exists,
+    so of several processes starting together (server, worker, dispatcher) exactly one
+    secret wins and every process reads that one; none can see a half-written file.
+    """
     if path.exists():
         return _secret_hex(str(path), path.read_text())
-    secret = os.urandom(32)
     path.parent.mkdir(parents=True, exist_ok=True)
-    # O_EXCL: two processes starting together must not each write a different pepper.
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        return _secret_hex(str(path), path.read_text())
-    with os.fdopen(fd, "w") as handle:
-        handle.write(secret.hex())
-    return secret
+        with os.fdopen(fd, "w") as handle:
+            handle.write(os.urandom(32).hex())
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(temporary, 0o600)
+        with contextlib.suppress(FileExistsError):
+            os.link(temporary, path)
+    finally:
+        os.unlink(temporary)
+    return _secret_hex(str(path), path.read_text())
 
 
 def _seconds(name: str, raw: str | None, default: float, *, minimum: float) -> float:

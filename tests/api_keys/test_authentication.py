@@ -174,6 +174,7 @@ async def test_revoked_expired_and_disabled_are_401(
         response = await client.get(CREDITS, headers=headers(secret))
         assert response.status_code == 401
         assert response.json() == UNAUTHORIZED
+        assert response.headers["www-authenticate"] == 'Bearer realm="PowerPost API"'
     assert (await client.get(CREDITS, headers=headers(ok))).status_code == 200
     async with app.state.db.write() as session:
         await session.execute(

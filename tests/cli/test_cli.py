@@ -133,6 +133,40 @@ def test_failures_exit_non_zero_with_one_line(env: dict[str, str]) -> None:
     assert "at least 10" in weak.stderr
 
 
+def test_command_line_mistakes_and_broken_surroundings_are_one_line(
+    env: dict[str, str],
+) -> None:
+    mistakes = [
+        (("keys", "create", "--email", "a@example.com"), "Missing option '--name'"),
+        (("keys", "roll", "--email", "a@example.com", "k", "--grace-hours", "soon"), "--grace-hours"),
+        (("nosuch",), "No such command 'nosuch'"),
+        (("keys", "revoke", "--email", "a@example.com"), "Missing argument"),
+    ]  # fmt: skip
+    for args, words in mistakes:
+        result = cli(env, *args, check=False)
+        assert result.returncode == 2, args
+        assert result.stderr.startswith("error: "), result.stderr
+        assert words in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+    no_database = {**env, "POWERPOST_DATABASE_URL": "postgresql://powerpost@127.0.0.1:1/none"}
+    no_data_dir = {
+        k: v for k, v in env.items() if k not in ("POWERPOST_KEY_PEPPERS", "POWERPOST_SECRET_KEY")
+    } | {"POWERPOST_DATA_DIR": "/proc/powerpost-cannot-live-here"}
+    for broken, words in ((no_database, "database unavailable"), (no_data_dir, "/proc/")):
+        result = cli(broken, "keys", "list", "--email", "a@example.com", check=False)
+        assert result.returncode == 1
+        assert result.stderr.startswith("error: "), result.stderr
+        assert words in result.stderr, result.stderr
+        assert len(result.stderr.strip().splitlines()) == 1, result.stderr
+        assert "Traceback" not in result.stderr
+
+
+def test_workspace_names_default_to_a_number(env: dict[str, str]) -> None:
+    cli_json(env, "accounts", "create", "--email", "ws@example.com")
+    created = cli_json(env, "workspaces", "create", "--email", "ws@example.com")
+    assert created["name"] == "Workspace 2"  # the account's default workspace is the first
+
+
 def test_bad_configuration_stops_with_one_line(env: dict[str, str]) -> None:
     for name, value in (
         ("POWERPOST_DATABASE_URL", "mysql://x"),

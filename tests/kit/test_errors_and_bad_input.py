@@ -126,6 +126,10 @@ async def test_unknown_route_and_wrong_method(client: httpx.AsyncClient) -> None
     missing = await client.get("/api/v1/definitely/not/here")
     assert missing.status_code == 404
     assert missing.json() == {"error": {"message": "Not found", "code": "NOT_FOUND"}}
+    for slashed in ("/api/v1/account/credits/", "/api/v1/workspaces/"):
+        trailing = await client.get(slashed, follow_redirects=False)
+        assert trailing.status_code == 404, slashed  # never a redirect
+        assert trailing.json()["error"]["code"] == "NOT_FOUND"
     wrong = await client.delete("/api/v1/account/credits")
     assert wrong.status_code == 405
     assert _is_envelope(wrong)

@@ -157,19 +157,22 @@ class KeyAuthorizer:
         return None
 
     async def __call__(self, request: Request, requirement: Requirement) -> None:
-        ip = client_ip(request)
-        blocked = await self.limiter.failed_auth_blocked(ip)
-        if blocked is not None:
-            raise RateLimited(blocked.retry_after())
         try:
             principal, last_used_at = await self.authenticate(read_presented_key(request))
         except _Rejected as rejected:
+            ip = client_ip(request)
             log.info(
                 "api key rejected: %s (ip=%s request_id=%s)",
                 rejected,
                 ip,
                 request.state.request_id,
             )
+            # The per-IP block only answers failures. A valid key is served from any
+            # address: behind a proxy every client shares one, and one client's stale key
+            # must not lock out the others. (Guessing is hopeless anyway: 190 random bits.)
+            blocked = await self.limiter.failed_auth_blocked(ip)
+            if blocked is not None:
+                raise RateLimited(blocked.retry_after()) from None
             await self.limiter.record_failed_auth(ip)
             raise InvalidApiKey() from None
 

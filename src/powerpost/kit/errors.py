@@ -36,6 +36,11 @@ class InvalidApiKey(AppError):
     # One body for every authentication failure: the reason goes to the log only.
     default_message = "Invalid or missing API key"
 
+    def __init__(self, message: str | None = None, **extra: Any) -> None:
+        super().__init__(message, **extra)
+        # RFC 9110 §11.6.1: a 401 names the scheme it wants (x-api-key works the same).
+        self.headers["WWW-Authenticate"] = 'Bearer realm="PowerPost API"'
+
 
 class InsufficientCredits(AppError):
     status_code = 402

@@ -100,6 +100,7 @@ async def test_text_generation_holds_settles_and_announces_exactly(
     assert request.media == ()
     assert request.sources == ()
     assert request.style is None
+    assert request.post_types == tuple(ALL_TYPES)
 
     # credits: held 6 at the start, all 6 captured at the end, nothing released
     assert await api.balance() == start - 6
@@ -138,6 +139,9 @@ async def test_ten_images_are_described_and_priced_per_image(api: Api, script: S
     assert done["prompt"] is None
     assert done["credits_used"] == 18
     assert_within_limits(done["outputs"], ["instagram-feed", "linkedin-post"])
+    # no prompt: the hashtags come from what the images show
+    assert "#Photography" in done["outputs"]["instagram"]
+    assert "#PhotoSeries" in done["outputs"]["instagram"]
     assert await api.balance() == start - 18
 
     (request,) = script.requests
@@ -361,6 +365,51 @@ async def test_captions_over_a_limit_fail_the_generation_and_refund(
     assert "over its limit" in done["error"]["message"]
     assert await api.balance() == start
     assert await ledger(app, generation_id) == [("hold", -6), ("refund", 6)]
+
+
+async def test_a_provider_answer_breaking_platform_rules_is_fitted(
+    api: Api, script: Script
+) -> None:
+    instagram = "Launch day!\n\n" + " ".join(f"#run{i}" for i in range(33))
+    script.steps.append(
+        {
+            "instagram": instagram,
+            "youtube": {"title": "Shoes <new>", "description": "Fast -> faster <3"},
+        }
+    )
+    post_types = ["instagram-feed", "youtube-video"]
+    response = await api.generate(
+        prompt="Launch day for the new running shoes",
+        post_types=post_types,
+        research_mode="regular",
+    )
+    done = await api.wait(response.json()["generation_id"])
+    assert done["status"] == "completed", done
+    assert done["outputs"]["instagram"] == "Launch day!\n\n" + " ".join(
+        f"#run{i}" for i in range(30)
+    )
+    assert done["outputs"]["youtube"] == {
+        "title": "Shoes \u2039new\u203a",
+        "description": "Fast -\u203a faster \u20393",
+    }
+    assert_within_limits(done["outputs"], post_types)
+
+
+@pytest.mark.parametrize("prompt", ["!!! ???", "\U0001f680\U0001f680\U0001f680 " * 400])
+async def test_a_prompt_without_words_still_gets_captions(
+    api: Api, script: Script, prompt: str
+) -> None:
+    post_types = ["youtube-short", "instagram-reel", "linkedin-post", "x-post"]
+    response = await api.generate(
+        prompt=prompt[:2000], post_types=post_types, research_mode="regular"
+    )
+    assert response.status_code == 200, response.text
+    done = await api.wait(response.json()["generation_id"])
+    assert done["status"] == "completed", done
+    assert done["outputs"]["youtube"]["title"] == "New Short"
+    assert_within_limits(done["outputs"], post_types)
+    (request,) = script.requests
+    assert request.post_types == tuple(post_types)
 
 
 async def test_generations_are_private_to_their_workspace(

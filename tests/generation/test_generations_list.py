@@ -124,6 +124,31 @@ async def test_the_default_and_largest_limits(api: Api, app: FastAPI) -> None:
     assert exact["next_cursor"] is None
 
 
+async def test_the_documented_query_template_with_empty_values(api: Api, app: FastAPI) -> None:
+    await insert(app, api, utcnow() - timedelta(minutes=5), n=21)
+    # the template as the docs print it, every value left empty: an empty limit is the default
+    response = await api.http.get(f"{GENERATIONS}?status=&limit=&cursor=", headers=api.headers)
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert len(body["data"]) == 20
+    assert body["has_more"] is True
+    rest = await api.http.get(
+        f"{GENERATIONS}?status=&limit=&cursor={body['next_cursor']}", headers=api.headers
+    )
+    assert rest.status_code == 200, rest.text
+    assert len(rest.json()["data"]) == 1
+    filled = await api.http.get(
+        f"{GENERATIONS}?status=completed&limit=3&cursor=", headers=api.headers
+    )
+    assert filled.status_code == 200, filled.text
+    assert len(filled.json()["data"]) == 3
+    # only an empty value means "not given": a blank one is still not a number
+    blank = await api.http.get(f"{GENERATIONS}?limit=%20", headers=api.headers)
+    assert blank.status_code == 400
+    assert blank.json()["error"]["code"] == "VALIDATION_ERROR"
+    assert "limit" in blank.json()["error"]["message"]
+
+
 async def test_status_filter_and_no_outputs_in_items(api: Api, app: FastAPI) -> None:
     now = utcnow()
     done = await insert(app, api, now - timedelta(seconds=3), status="completed", n=2)

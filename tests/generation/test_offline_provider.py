@@ -587,3 +587,153 @@ async def test_long_prompt_fits_everywhere(mode: ResearchMode) -> None:
         text = _body(value)
         assert caption_length(platform, text) <= caption_limit(platform), platform
         assert "Visit us." in text, platform
+
+
+# ---- material without words -----------------------------------------------------------
+
+WORDLESS_PROMPTS = [
+    "!!! ???",
+    "#### !!!",
+    "...",
+    "\U0001f389\U0001f389\U0001f389",
+    ("\U0001f680\U0001f680\U0001f680 " * 500)[:2000],
+]
+
+
+@pytest.mark.parametrize("prompt", WORDLESS_PROMPTS)
+@pytest.mark.parametrize("emoji", ["none", "light", "heavy", None])
+async def test_a_prompt_without_words_gives_valid_captions(prompt: str, emoji: str | None) -> None:
+    style = WritingStyle("S", "friendly", emoji, 3) if emoji else None  # type: ignore[arg-type]
+    outputs = await _write(prompt=prompt, style=style)
+    assert list(outputs) == list(ALL)
+    for platform, value in outputs.items():
+        title = value["title"] if isinstance(value, dict) else None
+        text = _body(value)
+        post_type, kinds, seconds = _CHECK_ITEMS[platform]
+        assert validate_item(post_type, text, title, kinds, seconds) is None, platform
+        # the user's punctuation is not echoed as if it were a sentence
+        assert not text.startswith(("!", "#", ".", "\U0001f680", "\U0001f389")), (platform, text)
+        assert re.search(r"\w", text.split("\n")[0]), (platform, text)
+        if emoji == "none":
+            assert _emoji_free(text + (title or ""))
+    youtube = outputs["youtube"]
+    assert isinstance(youtube, dict)
+    assert youtube["title"] == "New Video"
+
+
+async def test_a_wordless_prompts_emoji_decorate_where_emoji_are_used() -> None:
+    outputs = await _write(prompt="\U0001f389\U0001f389\U0001f389")
+    instagram = outputs["instagram"]
+    assert isinstance(instagram, str)
+    assert instagram.split("\n")[0] == "Here's the latest. \U0001f389\U0001f389\U0001f389"
+    assert "\U0001f389" not in _body(outputs["linkedin"])  # no emoji on LinkedIn by default
+
+
+@pytest.mark.parametrize(
+    ("prompt", "decoration"),
+    [
+        # three joined families of 5 code points each: only whole ones are kept
+        ("\U0001f468\u200d\U0001f469\u200d\U0001f467" * 3, "\U0001f468\u200d\U0001f469\u200d\U0001f467"),
+        # a sparkle and five flags: never half a flag
+        ("\u2728\U0001f1e9\U0001f1ea\U0001f1eb\U0001f1f7\U0001f1ee\U0001f1f9\U0001f1ea\U0001f1f8\U0001f1ec\U0001f1e7",
+         "\u2728\U0001f1e9\U0001f1ea\U0001f1eb\U0001f1f7\U0001f1ee\U0001f1f9"),
+        # a waving hand with a skin tone, stray punctuation between
+        ("!! \U0001f44b\U0001f3fd ?? \U0001f44b\U0001f3fd", "\U0001f44b\U0001f3fd\U0001f44b\U0001f3fd"),
+    ],
+)  # fmt: skip
+async def test_emoji_sequences_are_never_cut_apart(prompt: str, decoration: str) -> None:
+    outputs = await _write(platforms=("instagram",), prompt=prompt)
+    instagram = outputs["instagram"]
+    assert isinstance(instagram, str)
+    assert instagram.split("\n")[0] == f"Here's the latest. {decoration}"
+
+
+@pytest.mark.parametrize(
+    ("post_types", "title"),
+    [
+        (("youtube-short",), "New Short"),
+        (("youtube-short", "instagram-reel"), "New Short"),
+        (("youtube-video", "youtube-short"), "New Video"),
+        ((), "New Video"),
+    ],
+)
+async def test_the_fallback_title_follows_the_post_types(
+    post_types: tuple[str, ...], title: str
+) -> None:
+    outputs = await _write(platforms=("youtube",), prompt="?!?", post_types=post_types)
+    youtube = outputs["youtube"]
+    assert isinstance(youtube, dict)
+    assert youtube["title"] == title
+
+
+async def test_a_wordless_prompt_with_media_writes_about_the_media() -> None:
+    outputs = await _write(prompt="!!! ???", media=(_image(name="IMG_0001.jpg"),))
+    youtube = outputs["youtube"]
+    assert isinstance(youtube, dict)
+    assert youtube["title"] == "A Quick Look in Navy and Gold"
+    assert "A portrait photo in navy and gold tones." in _body(outputs["instagram"])
+    assert "#Photography" in _body(outputs["instagram"])
+    assert "!!!" not in _body(outputs["instagram"])
+
+
+# ---- hashtags from the media ----------------------------------------------------------
+
+
+async def test_an_image_only_caption_carries_tags_from_what_it_shows() -> None:
+    outputs = await _write(media=(_image(name="IMG_0001.jpg"),))
+    expected = ["#Photography", "#PortraitFormat", "#Navy", "#Gold"]
+    for platform, value in outputs.items():
+        text = _body(value)
+        found = TAG_RE.findall(text)
+        wanted = {"x": 2, "facebook": 2, "linkedin": 3}.get(platform, 4)
+        assert found == expected[:wanted], (platform, found)
+        assert text.rstrip().endswith(" ".join(found)), platform  # the tags close the caption
+    assert outputs == await _write(media=(_image(name="IMG_0001.jpg"),))  # deterministic
+
+
+async def test_a_video_only_caption_carries_tags_from_what_it_shows() -> None:
+    outputs = await _write(media=(_video(),))
+    instagram = TAG_RE.findall(_body(outputs["instagram"]))
+    assert instagram == ["#Video", "#ShortVideo", "#VerticalVideo", "#Teal", "#White"]
+    youtube = TAG_RE.findall(_body(outputs["youtube"]))
+    # a 42-second vertical video: YouTube's #Shorts hint after the first three
+    assert youtube == ["#Video", "#ShortVideo", "#VerticalVideo", "#Shorts", "#Teal"]
+    assert TAG_RE.findall(_body(outputs["x"])) == ["#Video", "#ShortVideo"]
+
+    long_wide = MediaInput(
+        kind="video",
+        path=Path("/media/talk.mp4"),
+        mime_type="video/mp4",
+        file_name="DSC_7.mp4",
+        width=1920,
+        height=1080,
+        duration_seconds=1800.0,
+        dominant_colors=("#87ceeb",),
+    )
+    long_tags = TAG_RE.findall(_body((await _write(media=(long_wide,)))["instagram"]))
+    assert long_tags == ["#Video", "#LongForm", "#Widescreen", "#SkyBlue"]
+
+
+async def test_media_tags_follow_the_file_names_words_and_respect_caps() -> None:
+    photos = tuple(_image(f"summer-launch_{n}.jpg") for n in range(3))
+    style = WritingStyle("S", "friendly", "light", 99)
+    outputs = await _write(media=photos, style=style)
+    for platform, value in outputs.items():
+        text = _body(value)
+        found = TAG_RE.findall(text)
+        assert found[0] == "#SummerLaunch", platform
+        assert "#Photography" in found, platform
+        assert "#PhotoSeries" in found, platform
+        assert len(found) == len({t.lower() for t in found})
+        title = value["title"] if isinstance(value, dict) else None
+        post_type, kinds, seconds = _CHECK_ITEMS[platform]
+        assert validate_item(post_type, text, title, kinds, seconds) is None, platform
+        assert caption_length(platform, text) <= caption_limit(platform)
+
+
+async def test_a_prompt_keeps_its_own_tags_without_media_tags() -> None:
+    outputs = await _write(prompt=PROMPT, media=(_image(name="IMG_0001.jpg"),))
+    for platform, value in outputs.items():
+        found = TAG_RE.findall(_body(value))
+        assert found, platform
+        assert not {"#Photography", "#PortraitFormat", "#Navy"} & set(found), platform

@@ -36,7 +36,7 @@ from powerpost.generation.providers.openai_compat import (
     fit_caption,
     retry_after_seconds,
 )
-from powerpost.kit.platforms import caption_length, count_hashtags
+from powerpost.kit.platforms import caption_length, count_hashtags, validate_item
 
 
 @pytest.fixture(scope="module")
@@ -329,9 +329,9 @@ async def test_answers_are_fitted_to_each_platform(fake: FakeOpenAI, make: Provi
     youtube = outputs["youtube"]
     assert isinstance(youtube, dict)
     assert len(youtube["title"]) <= 100
-    assert "<" not in youtube["title"]
-    assert ">" not in youtube["title"]
-    assert youtube["description"] == "Loaves 3 and more"
+    # YouTube refuses '<' and '>': look-alike angle quotes keep the text readable
+    assert youtube["title"].startswith("The \u2039best\u203a bread")
+    assert youtube["description"] == "Loaves \u20393 and more"
     assert outputs["instagram"] == "Hello <b>there</b>"  # only YouTube refuses angle brackets
 
 
@@ -389,6 +389,50 @@ async def test_generation_through_the_openai_provider(
     assert done["outputs"]["youtube"]["title"] == "A Morning in the Old Town"
     assert done["outputs"]["x"] == "Fresh from the old town bakery (x). #bakery #oldtown"
     assert done["credits_used"] == 7
+
+
+async def test_answers_over_hashtag_caps_are_fitted_and_the_generation_completes(
+    api: Api, fake: FakeOpenAI
+) -> None:
+    """A model that ignores the hashtag rules still yields captions every post type takes."""
+    instagram = "Fresh loaves at dawn.\n\n" + " ".join(f"#bread{i}" for i in range(41))
+    description = "Why we bake at 4 am.\n\n" + " ".join(f"#bake{i}" for i in range(70))
+    tiktok = "Crumb check! " + " ".join(f"#crumb{i}" for i in range(45))
+    fake.script.append(
+        Step(
+            content={
+                "instagram": instagram,
+                "youtube": {"title": "Bread > cake #bread", "description": description},
+                "tiktok": tiktok,
+            }
+        )
+    )
+    post_types = ["instagram-reel", "youtube-short", "tiktok-video"]
+    response = await api.generate(
+        prompt="Our night bakers", post_types=post_types, research_mode="regular"
+    )
+    assert response.status_code == 200, response.text
+    done = await api.wait(response.json()["generation_id"])
+    assert done["status"] == "completed", done
+    assert fake.problems == []
+    outputs = done["outputs"]
+    # Instagram's 30: the first 30 tags stay, the last 11 go
+    assert outputs["instagram"] == "Fresh loaves at dawn.\n\n" + " ".join(
+        f"#bread{i}" for i in range(30)
+    )
+    youtube = outputs["youtube"]
+    assert youtube["title"] == "Bread \u203a cake #bread"
+    # YouTube's 60 counts the title's tag too
+    assert count_hashtags(youtube["description"]) == 59
+    assert youtube["description"].endswith("#bake58")
+    assert outputs["tiktok"] == tiktok  # the table sets TikTok no hashtag cap
+    for post_type in post_types:
+        platform = post_type.split("-")[0]
+        value = outputs[platform]
+        title, text = (
+            (value["title"], value["description"]) if platform == "youtube" else (None, value)
+        )
+        assert validate_item(post_type, text, title, ["video"], [30.0]) is None, post_type
 
 
 async def test_a_failing_openai_endpoint_fails_the_generation_and_refunds_once(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 
 import httpx
+from openapi_spec_validator import validate
 
 
 async def test_openapi_document(client: httpx.AsyncClient) -> None:
@@ -31,6 +32,38 @@ async def test_openapi_document(client: httpx.AsyncClient) -> None:
     assert schema_ref.endswith("/ErrorEnvelope")
 
 
+async def test_every_operation_says_what_it_needs(client: httpx.AsyncClient) -> None:
+    """Enough for a generated client: key schemes, scope, workspace header, limits."""
+    spec = (await client.get("/api/v1/openapi.json")).json()
+    schemes = spec["components"]["securitySchemes"]
+    assert schemes["ApiKeyHeader"] == {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-api-key",
+        "description": schemes["ApiKeyHeader"]["description"],
+    }
+    assert schemes["BearerAuth"]["scheme"] == "bearer"
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            where = f"{method} {path}"
+            assert op["security"] == [{"ApiKeyHeader": []}, {"BearerAuth": []}], where
+            assert re.fullmatch(r"[a-z]+:[a-z]+", op["x-required-scope"]), where
+            assert {"401", "403", "429"} <= set(op["responses"]), where
+            ok = next(r for s, r in op["responses"].items() if s.startswith("2"))
+            assert {"X-RateLimit-Limit", "X-RateLimit-Remaining", "X-Request-Id"} <= set(
+                ok["headers"]
+            ), where
+    credits = spec["paths"]["/api/v1/account/credits"]["get"]
+    assert credits["x-required-scope"] == "account:read"
+    assert not any(p["name"] == "X-Workspace-Id" for p in credits.get("parameters", []))
+    listing = spec["paths"]["/api/v1/content/generations"]["get"]
+    assert listing["x-required-scope"] == "content:read"
+    (workspace,) = [p for p in listing["parameters"] if p["name"] == "X-Workspace-Id"]
+    assert workspace["in"] == "header"
+    assert workspace["required"] is True
+    assert workspace["schema"] == {"type": "string", "format": "uuid"}
+
+
 async def test_docs_page_is_self_contained(client: httpx.AsyncClient) -> None:
     page = await client.get("/docs")
     assert page.status_code == 200
@@ -42,3 +75,8 @@ async def test_docs_page_is_self_contained(client: httpx.AsyncClient) -> None:
         assert not url.startswith(("http://", "https://", "//")), url
     for asset in ("/docs/static/swagger-ui-bundle.js", "/docs/static/swagger-ui.css"):
         assert (await client.get(asset)).status_code == 200
+
+
+async def test_the_document_is_valid_openapi_31(client: httpx.AsyncClient) -> None:
+    spec = (await client.get("/api/v1/openapi.json")).json()
+    validate(spec)  # raises with the offending path if the document breaks the 3.1 schema

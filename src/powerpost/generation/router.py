@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
+from pydantic import BeforeValidator
 
 from powerpost.api_keys.auth import ContentGenerate, ContentRead
 from powerpost.generation import service
@@ -18,6 +19,11 @@ from powerpost.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
 from powerpost.kit.routing import ApiRoute
 
 router = APIRouter(route_class=ApiRoute, tags=["Content"])
+
+
+def _empty_limit_is_default(value: object) -> object:
+    # `?limit=` from the documented `?status=&limit=&cursor=` template means "not given"
+    return DEFAULT_LIMIT if value == "" else value
 
 
 @router.post(
@@ -52,13 +58,17 @@ async def generate_content(
 async def list_generations(
     auth: ContentRead,
     session: ReadSession,
-    # An empty value means "not given": clients fill the documented `?status=&cursor=`
-    # template and leave parts empty.
+    # An empty value means "not given": clients fill the documented
+    # `?status=&limit=&cursor=` template and leave parts empty.
     status: Annotated[
         Literal["pending", "processing", "completed", "failed", ""] | None,
         Query(description="Only generations with this status"),
     ] = None,
-    limit: Annotated[int, Query(ge=1, le=MAX_LIMIT)] = DEFAULT_LIMIT,
+    limit: Annotated[
+        int,
+        Query(ge=1, le=MAX_LIMIT, description="Page size, 1 to 100 (default 20)"),
+        BeforeValidator(_empty_limit_is_default),
+    ] = DEFAULT_LIMIT,
     cursor: Annotated[
         str | None, Query(max_length=200, description="The next_cursor of the previous page")
     ] = None,

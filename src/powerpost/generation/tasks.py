@@ -13,7 +13,7 @@ page and more pages than `regular`.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from contextlib import AsyncExitStack
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from powerpost.generation import repository, service, styles
+from powerpost.generation.fitting import UnfitCaption, fit_outputs
 from powerpost.generation.providers import registry
 from powerpost.generation.providers.base import (
     CaptionOutputs,
@@ -39,7 +40,6 @@ from powerpost.jobs import (
 )
 from powerpost.kit.errors import NotFound
 from powerpost.kit.netguard import Resolver
-from powerpost.kit.platforms import caption_length, caption_limit
 from powerpost.kit.safe_fetch import FetchedPage, FetchFailed, build_fetch_client, fetch_page
 from powerpost.media.service import get_workspace_media, open_local
 from powerpost.media.storage import ObjectNotFound, Storage, storage_for
@@ -49,7 +49,6 @@ from powerpost.models import Generation, Media
 # tests or unusual networks, the DNS resolver the source fetcher uses.
 STORAGE_STATE = "media.storage"
 RESOLVER_STATE = "generation.source_resolver"
-YOUTUBE_TITLE_MAX = 100
 
 
 @dataclass(frozen=True)
@@ -177,28 +176,12 @@ async def _media_input(stack: AsyncExitStack, storage: Storage, media: Media) ->
 
 
 def check_outputs(outputs: CaptionOutputs, platforms: Sequence[str]) -> dict[str, Any]:
-    """The provider's captions, exactly the requested platforms, each within its limit."""
-    checked: dict[str, Any] = {}
-    for platform in platforms:
-        value = outputs.get(platform)
-        if platform == "youtube":
-            if not isinstance(value, Mapping):
-                raise _bad_output("youtube has no {title, description}")
-            title, description = value.get("title"), value.get("description")
-            if not isinstance(title, str) or not title.strip() or len(title) > YOUTUBE_TITLE_MAX:
-                raise _bad_output(f"the youtube title is empty or over {YOUTUBE_TITLE_MAX} chars")
-            if not isinstance(description, str) or not _fits("youtube", description):
-                raise _bad_output("the youtube description is empty or over its limit")
-            checked[platform] = {"title": title, "description": description}
-        else:
-            if not isinstance(value, str) or not _fits(platform, value):
-                raise _bad_output(f"the {platform} caption is missing, empty or over its limit")
-            checked[platform] = value
-    return checked
-
-
-def _fits(platform: str, text: str) -> bool:
-    return bool(text.strip()) and caption_length(platform, text) <= caption_limit(platform)
+    """The provider's captions for exactly the requested platforms, fitted to each
+    platform's rules (hashtag caps, YouTube's refused characters) and within its limits."""
+    try:
+        return dict(fit_outputs(outputs, platforms))
+    except UnfitCaption as exc:
+        raise _bad_output(str(exc)) from None
 
 
 def _bad_output(problem: str) -> PermanentJobError:
@@ -273,6 +256,7 @@ class GenerateCaptions:
                 sources=tuple(sources),
                 media=tuple(inputs),
                 style=styles.from_snapshot(ctx.payload.get("style")),
+                post_types=tuple(generation.post_types or ()),
             )
             try:
                 provider = registry.provider_for(ctx.settings, ctx.http)

@@ -1,4 +1,5 @@
-"""OpenAPI helpers: the real error responses, in the contract's envelope."""
+"""OpenAPI helpers: the real error responses in the contract's envelope, and what each
+operation needs (key, scope, workspace header) so a generated client can call it."""
 
 from __future__ import annotations
 
@@ -8,6 +9,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from pydantic import BaseModel
+
+from powerpost.kit.routing import ApiRoute, iter_api_routes
 
 _DESCRIPTIONS = {
     400: "VALIDATION_ERROR: bad body, parameters or headers",
@@ -41,9 +44,73 @@ def error_responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
     }
 
 
+SECURITY_SCHEMES = {
+    "ApiKeyHeader": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-api-key",
+        "description": "The API key (pp_live_sk_… or pp_test_sk_…)",
+    },
+    "BearerAuth": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The same API key as a bearer token",
+    },
+}
+WORKSPACE_HEADER = {
+    "name": "X-Workspace-Id",
+    "in": "header",
+    "required": True,
+    "schema": {"type": "string", "format": "uuid"},
+    "description": "The workspace this request acts in (GET /api/v1/workspaces lists them)",
+}
+_INTEGER = {"schema": {"type": "integer"}}
+RESPONSE_HEADERS = {
+    "X-Request-Id": {"schema": {"type": "string"}, "description": "Quote it when asking for help"},
+    "X-RateLimit-Limit": {**_INTEGER, "description": "Requests allowed in this window"},
+    "X-RateLimit-Remaining": {**_INTEGER, "description": "Requests left in this window"},
+    "X-RateLimit-Reset": {**_INTEGER, "description": "When the window resets (Unix seconds)"},
+}
+
+
+def _describe_requirements(schema: dict[str, Any], app: FastAPI) -> None:
+    envelope_ref = {"$ref": "#/components/schemas/ErrorEnvelope"}
+    paths = schema.get("paths", {})
+    for path, route in iter_api_routes(app.routes):
+        if not isinstance(route, ApiRoute) or path not in paths:
+            continue
+        requirement = route.requirement
+        for method in route.methods or ():
+            operation = paths[path].get(method.lower())
+            if operation is None:
+                continue
+            operation["security"] = [{"ApiKeyHeader": []}, {"BearerAuth": []}]
+            operation["x-required-scope"] = requirement.scope
+            note = f"Requires the `{requirement.scope}` scope."
+            if requirement.workspace:
+                operation.setdefault("parameters", []).append(dict(WORKSPACE_HEADER))
+                note += " Acts in the workspace named by `X-Workspace-Id`."
+            operation["description"] = (
+                f"{operation['description']}\n\n{note}" if operation.get("description") else note
+            )
+            responses = operation.setdefault("responses", {})
+            for status in ("401", "403", "429"):
+                responses.setdefault(
+                    status,
+                    {
+                        "description": _DESCRIPTIONS[int(status)],
+                        "content": {"application/json": {"schema": envelope_ref}},
+                    },
+                )
+            for status, response in responses.items():
+                if status.startswith("2"):
+                    response.setdefault("headers", {}).update(RESPONSE_HEADERS)
+
+
 def contract_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
     """app.openapi replacement: FastAPI documents its own 422 for every route with input;
-    this server answers 400 VALIDATION_ERROR instead, so document that."""
+    this server answers 400 VALIDATION_ERROR instead, so document that. Every operation
+    also names its security, scope, workspace header and rate-limit headers."""
 
     def build() -> dict[str, Any]:
         if app.openapi_schema is not None:
@@ -71,6 +138,8 @@ def contract_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
         components = schema.get("components", {}).get("schemas", {})
         for unused in ("HTTPValidationError", "ValidationError"):
             components.pop(unused, None)
+        _describe_requirements(schema, app)
+        schema.setdefault("components", {})["securitySchemes"] = SECURITY_SCHEMES
         app.openapi_schema = schema
         return schema
 

@@ -164,7 +164,7 @@ def _tld_set(name: str) -> frozenset[str]:
 _GENERIC_TLDS = _tld_set("gtlds.txt")
 _COUNTRY_TLDS = _tld_set("cctlds.txt")
 
-_HASHTAG_RE = re.compile(r"(?<![\w#&])#(\w+)")
+HASHTAG_RE = re.compile(r"(?<![\w#&])#(\w+)")  # as the platforms count them
 
 
 def platform_of(post_type: str) -> str:
@@ -247,7 +247,7 @@ def caption_length(platform: str, text: str) -> int:
 
 
 def count_hashtags(text: str) -> int:
-    return len(_HASHTAG_RE.findall(text))
+    return len(HASHTAG_RE.findall(text))
 
 
 def _media_phrase(rules: PostTypeRules) -> str:

@@ -58,6 +58,8 @@ class CaptionRequest:
     sources: tuple[SourceDoc, ...] = ()
     media: tuple[MediaInput, ...] = ()
     style: WritingStyle | None = None
+    # the post types asked for, for a provider that tailors to them (a Short's title)
+    post_types: tuple[str, ...] = ()
 
 
 class CaptionProvider(Protocol):

@@ -2,8 +2,11 @@
 
 It reads the material it is given (the prompt, fetched sources, facts about the media),
 picks the most informative source sentences with a small explainable score, draws hashtags
-from the content, and lays the result out per platform convention. Same input, same output:
-every "choice" is a SHA-256 of the input, never `hash()` (salted per process) or `random`.
+from the content (from what the media shows when media is all there is), and lays the
+result out per platform convention. A prompt without a letter or digit ("!!! ???", a run of
+emoji) gives no words to build on: the captions fall back to generic lines and a generic
+YouTube title, and its emoji only decorate. Same input, same output: every "choice" is a
+SHA-256 of the input, never `hash()` (salted per process) or `random`.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import TypeVar
 
+from powerpost.generation.fitting import without_angle_brackets
 from powerpost.generation.providers.base import (
     CaptionOutputs,
     CaptionRequest,
@@ -462,6 +466,53 @@ def _strip_emoji(text: str) -> str:
     return "\n".join(lines)
 
 
+def _has_words(text: str) -> bool:
+    """Whether there is a letter or digit to write about once emoji are set aside."""
+    return any(ch.isalnum() and not _is_emoji(ch) for ch in text)
+
+
+# code points that only make sense attached to the emoji before them
+_EMOJI_ATTACHED = frozenset(
+    "\u200d\ufe0e\ufe0f\u20e3"
+    + "".join(chr(cp) for cp in range(0x1F3FB, 0x1F400))  # skin tones
+    + "".join(chr(cp) for cp in range(0xE0020, 0xE0080))  # tags of a subdivision flag
+)
+_SYMBOLS_MAX = 8  # code points of a wordless prompt's emoji kept as decoration
+
+
+def _emoji_run(text: str) -> str:
+    """The emoji of `text` in order (other characters skipped), at most _SYMBOLS_MAX code
+    points, never cut inside a sequence (a skin tone, a joined family, a flag)."""
+    kept = [ch for ch in text if _is_emoji(ch)]
+    start = 0
+    while start < len(kept) and kept[start] in _EMOJI_ATTACHED:
+        start += 1
+    kept = kept[start:]
+    if len(kept) > _SYMBOLS_MAX:
+        end = _SYMBOLS_MAX
+        while end > 0 and (
+            kept[end] in _EMOJI_ATTACHED or kept[end - 1] == "\u200d" or _splits_flag(kept, end)
+        ):
+            end -= 1
+        kept = kept[:end]
+    return "".join(kept)
+
+
+def _splits_flag(chars: Sequence[str], end: int) -> bool:
+    """Whether cutting before chars[end] leaves half a flag (an odd run of regional
+    indicator letters)."""
+    if end >= len(chars) or not _is_regional_indicator(chars[end]):
+        return False
+    run = 0
+    while end - run > 0 and _is_regional_indicator(chars[end - run - 1]):
+        run += 1
+    return run % 2 == 1
+
+
+def _is_regional_indicator(ch: str) -> bool:
+    return 0x1F1E6 <= ord(ch) <= 0x1F1FF
+
+
 def _squash(text: str) -> str:
     return " ".join(text.split())
 
@@ -706,6 +757,9 @@ class _Material:
     signoff: str | None
     max_words: int
     title_source: str | None
+    # the emoji of a prompt with no words in it: decoration where the emoji level allows
+    symbols: str = ""
+    post_types: tuple[str, ...] = ()
 
 
 def _parse_colour(value: str) -> tuple[int, int, int] | None:
@@ -1153,6 +1207,47 @@ def _hashtag(display: str) -> str | None:
     return "#" + body
 
 
+def _tags_of(keywords: Sequence[_Keyword]) -> set[str]:
+    return {k.tag.lower() for k in keywords}
+
+
+_ORIENTATION_TAGS: dict[str, tuple[str, str]] = {
+    # (key, tag); "#Portrait" and "#Landscape" alone would claim a genre, not a shape
+    "portrait": ("portrait format", "#PortraitFormat"),
+    "landscape": ("landscape format", "#LandscapeFormat"),
+    "vertical": ("vertical video", "#VerticalVideo"),
+    "widescreen": ("widescreen", "#Widescreen"),
+}
+_SHORT_VIDEO_SECONDS = 60.0
+_LONG_VIDEO_SECONDS = 600.0
+
+
+def _media_keywords(mf: _MediaFacts) -> list[_Keyword]:
+    """Hashtags for what the media itself shows, most telling first: its kind, its length
+    class, its shape, its colours. They follow every keyword from words, so a caps-limited
+    platform keeps the kind and the first detail."""
+    found: list[tuple[str, str]] = []
+    if mf.kind == "video":
+        found.append(("video", "#Video"))
+        if mf.seconds is not None and 0 < mf.seconds <= _SHORT_VIDEO_SECONDS:
+            found.append(("short video", "#ShortVideo"))
+        elif mf.seconds is not None and mf.seconds >= _LONG_VIDEO_SECONDS:
+            found.append(("long form", "#LongForm"))
+    else:
+        found.append(("photography", "#Photography"))
+        if mf.count > 1:
+            found.append(("photo series", "#PhotoSeries"))
+    if mf.orientation == "square":
+        found.append(("square format", "#SquareFormat"))
+    elif mf.orientation in _ORIENTATION_TAGS:
+        found.append(_ORIENTATION_TAGS[mf.orientation])
+    for colour in mf.colours:
+        tag = _hashtag(colour.title())
+        if tag is not None:
+            found.append((colour, tag))
+    return [_Keyword(key, key, tag, 0.0) for key, tag in found]
+
+
 def _signoff(examples: Sequence[str]) -> str | None:
     """A closing phrase at least two example posts end with (the longest shared one)."""
     endings: list[list[str]] = []
@@ -1244,7 +1339,9 @@ def _sentence_case(title: str, proper: set[str]) -> str:
 
 def _gather(request: CaptionRequest) -> _Material:
     style = request.style
-    prompt = _squash(request.prompt or "")
+    given_prompt = _squash(request.prompt or "")
+    # "!!! ???" or a run of emoji says nothing to build sentences, topics or a title on
+    prompt = given_prompt if _has_words(given_prompt) else ""
     sources = [
         SourceDoc(s.url, _squash(s.title), s.text)
         for s in request.sources
@@ -1257,7 +1354,7 @@ def _gather(request: CaptionRequest) -> _Material:
     seed = hashlib.sha256(
         json.dumps(
             {
-                "prompt": prompt,
+                "prompt": given_prompt,
                 "cta": request.cta_text,
                 "sources": [[s.url, s.title, s.text[:5000]] for s in sources],
                 "media": [[m.kind, m.file_name, m.width, m.height] for m in request.media],
@@ -1345,6 +1442,10 @@ def _gather(request: CaptionRequest) -> _Material:
             )
             focus = (phrase or best).display
 
+    if media is not None and not prompt and not sources:
+        # the media is all there is: tag what it shows, after any words from its file name
+        keywords += [k for k in _media_keywords(media) if k.tag.lower() not in _tags_of(keywords)]
+
     return _Material(
         seed=seed,
         mode=request.research_mode,
@@ -1359,6 +1460,8 @@ def _gather(request: CaptionRequest) -> _Material:
         signoff=_signoff(examples),
         max_words=max_words,
         title_source=title_source,
+        symbols="" if prompt else _emoji_run(given_prompt),
+        post_types=request.post_types,
     )
 
 
@@ -1391,7 +1494,7 @@ class _Voice:
         return _pick(options, self.material.seed, self.platform, slot)
 
     def emoji_options(self) -> list[str]:
-        themed: list[str] = []
+        themed: list[str] = [self.material.symbols] if self.material.symbols else []
         for keyword in self.material.keywords[:10]:
             for word in keyword.key.split():
                 symbol = _THEME_EMOJI.get(word)
@@ -1615,7 +1718,7 @@ def _render_youtube(voice: _Voice, d: _Draft) -> str:
         lines = [f"- {p}" for p in d.points]
         parts.append("In this video:\n" + "\n".join(lines))
     _close(parts, (voice.call(d.cta), d.signoff), d.tags)
-    return "\n\n".join(parts).replace("<", "").replace(">", "")
+    return without_angle_brackets("\n\n".join(parts))
 
 
 def _render_facebook(voice: _Voice, d: _Draft) -> str:
@@ -1712,18 +1815,35 @@ def _draft_for(voice: _Voice) -> _Draft:
     return draft
 
 
+def _media_look_title(mf: _MediaFacts) -> str:
+    look = "A Quick Look"
+    if mf.kind == "video" and mf.duration_adjective:
+        look = f"A {_words_to_title(mf.duration_adjective)} Look"
+    if mf.colours:
+        look += f" in {_words_to_title(_join_list(mf.colours))}"
+    return look
+
+
+def _fallback_title(m: _Material) -> str:
+    """A title when the material offers no words for one: the media's look, else what
+    is being posted."""
+    if m.media is not None:
+        return _media_look_title(m.media)
+    youtube = [p for p in m.post_types if p.startswith("youtube-")]
+    if youtube and all(p == "youtube-short" for p in youtube):
+        return "New Short"
+    return "New Video"
+
+
 def _youtube_title(voice: _Voice, draft_hook: str) -> str:
     m = voice.material
     mf = m.media
+    if not (m.topic or m.statements or m.facts or m.focus or mf):
+        return _fallback_title(m)
     media_only = mf is not None and not m.statements and not m.facts
     base: str
     if media_only and mf is not None and not mf.file_words and not m.title_source:
-        look = "A Quick Look"
-        if mf.kind == "video" and mf.duration_adjective:
-            look = f"A {_words_to_title(mf.duration_adjective)} Look"
-        if mf.colours:
-            look += f" in {_words_to_title(_join_list(mf.colours))}"
-        return look
+        return _media_look_title(mf)
     noun_phrase = True  # a phrase takes a tone suffix; a sentence stands as it is
     if m.topic and m.title_source:
         base = m.title_source
@@ -1735,7 +1855,7 @@ def _youtube_title(voice: _Voice, draft_hook: str) -> str:
         base = _words_to_title(m.focus)
     else:
         base, noun_phrase = _strip_end(draft_hook), False
-    base = base.replace("<", "").replace(">", "")
+    base = without_angle_brackets(base)
     candidates: list[str] = []
     if media_only and mf is not None and mf.kind == "video" and mf.duration_words:
         candidates.append(f"{base} in {_words_to_title(mf.duration_words)}")
@@ -1802,6 +1922,9 @@ def _write(platform: str, material: _Material, style: WritingStyle | None) -> st
     if platform == "youtube":
         title = _youtube_title(voice, hook)
         if voice.emoji == "none":
-            title = _strip_emoji(title)
+            title = _squash(_strip_emoji(title))
+        if not _has_words(title):
+            # emoji or punctuation alone is no title, and YouTube requires one
+            title = _fallback_title(material)
         return {"title": title, "description": text}
     return text

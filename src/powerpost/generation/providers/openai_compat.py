@@ -32,6 +32,7 @@ from typing import Any
 import httpx
 from PIL import Image, ImageOps
 
+from powerpost.generation.fitting import YOUTUBE_TITLE_MAX, without_angle_brackets
 from powerpost.generation.providers.base import (
     CaptionOutputs,
     CaptionRequest,
@@ -61,7 +62,6 @@ __all__ = [
 
 log = logging.getLogger("powerpost.generation")
 
-YOUTUBE_TITLE_MAX = 100
 IMAGE_MAX_SIDE = 1024
 JPEG_QUALITY = 85
 # Key frames sent for a video: deep research looks closer.
@@ -583,12 +583,16 @@ def _youtube(value: Any) -> dict[str, str]:
     if not isinstance(description, str) or not description.strip():
         raise _Malformed("the youtube description is missing or empty")
     # YouTube refuses '<' and '>' in titles and descriptions.
-    title = " ".join(title.replace("<", "").replace(">", "").split())
-    description = description.replace("<", "").replace(">", "").strip()
+    title = " ".join(without_angle_brackets(title).split())
+    description = without_angle_brackets(description.strip(), _fits_youtube)
     return {
         "title": _trim_words(title, YOUTUBE_TITLE_MAX, len),
         "description": fit_caption("youtube", description),
     }
+
+
+def _fits_youtube(text: str) -> bool:
+    return caption_length("youtube", text) <= caption_limit("youtube")
 
 
 def _trim_words(text: str, limit: int, measure: Callable[[str], int]) -> str:

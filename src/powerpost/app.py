@@ -11,6 +11,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from powerpost.api_keys.auth import KeyAuthorizer
 from powerpost.api_keys.usage import UsageRecorder
@@ -137,6 +138,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         return recorder.record
 
     app.add_middleware(RequestMiddleware, body_limit_for=body_limit_for, usage_sink=usage_sink)
+    if settings.trusted_proxies:
+        # Outermost, so every layer inside sees the real client address and scheme; only
+        # the listed proxies are believed, anyone else's X-Forwarded-* is ignored.
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies))
     return app
 
 

@@ -7,6 +7,7 @@ A bad setting stops start-up with one line that names the variable and what it e
 from __future__ import annotations
 
 import contextlib
+import ipaddress
 import json
 import os
 import re
@@ -114,6 +115,10 @@ class Settings:
     # (0 turns it off) and how old leftovers must be before they count as abandoned.
     media_sweep_interval: float = 3600.0
     media_sweep_grace_hours: int = 6
+    # Addresses (IPs or CIDR ranges) of reverse proxies whose X-Forwarded-For and
+    # X-Forwarded-Proto are believed: the client address (rate limits, last used, the
+    # dashboard's list of browsers) and https (Secure cookies) then come from them.
+    trusted_proxies: tuple[str, ...] = ()
     # Prefix of absolute media URLs; None means http://{host}:{port}.
     public_base_url: str | None = None
 
@@ -376,6 +381,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     signup_credits = get("POWERPOST_SIGNUP_CREDITS")
     sweep_grace = get("POWERPOST_MEDIA_SWEEP_GRACE_HOURS")
     return Settings(
+        trusted_proxies=_trusted_proxies(get("POWERPOST_TRUSTED_PROXIES")),
         data_dir=data_dir,
         database_url=database_url,
         redis_url=redis_url,
@@ -405,6 +411,20 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         ),
         public_base_url=_public_base_url(get("POWERPOST_PUBLIC_BASE_URL")),
     )
+
+
+def _trusted_proxies(raw: str | None) -> tuple[str, ...]:
+    if not raw:
+        return ()
+    entries = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"POWERPOST_TRUSTED_PROXIES must list IP addresses or CIDR ranges, got {entry!r}"
+            ) from None
+    return entries
 
 
 def _storage_url(raw: str | None, data_dir: Path) -> str:

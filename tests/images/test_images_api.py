@@ -201,6 +201,9 @@ INVALID: list[tuple[dict[str, Any], str]] = [
     ({"prompt": "ok", "style_images": "abc"}, "style_images"),
     ({"prompt": "ok", "source_post_type": "x-post"}, "generation_id"),
     ({"prompt": "ok", "generation_id": SOME_ID, "style_images": [SOME_ID]}, "style_images"),
+    ({"prompt": "ok", "style_images": [SOME_ID, SOME_ID]}, "more than once"),
+    ({"prompt": "ok", "style_images": [SOME_ID, SOME_ID.upper()]}, "more than once"),
+    ({"prompt": "  " + LONG + "  "}, "at most 2000"),
     ({"generation_id": SOME_ID, "source_post_type": "myspace-post"}, "post type"),
 ]
 
@@ -229,6 +232,30 @@ async def test_gpt_image_takes_every_size_but_feed_and_prompt_2000_is_accepted(a
     assert ok.status_code == 200, ok.text
     assert ok.json()["credits_used"] == 14
     assert (await api.finished(ok.json()["status_url"]))["status"] == "completed"
+
+
+async def test_a_prompt_is_measured_without_its_surrounding_whitespace(api: Api) -> None:
+    response = await api.post("/images/generate", {"prompt": "\n  " + "z" * 2000 + "  \t"})
+    assert response.status_code == 200, response.text
+    done = await api.finished(response.json()["status_url"])
+    assert done["status"] == "completed"
+    assert done["prompt"] == "z" * 2000
+
+
+async def test_a_style_image_listed_twice_is_refused(api: Api) -> None:
+    red = await api.upload(png_bytes((30, 20), (220, 20, 20)), "image", "red.png")
+    blue = await api.upload(png_bytes((30, 20), (20, 20, 220)), "image", "blue.png")
+    response = await api.post(
+        "/images/generate", {"prompt": "Styled", "style_images": [red, blue, red]}
+    )
+    assert response.status_code == 400, response.text
+    message = f"'style_images' lists '{red}' more than once"
+    assert response.json()["error"] == {
+        "code": "VALIDATION_ERROR",
+        "message": message,
+        "details": [{"field": "style_images", "message": message}],
+    }
+    await nothing_written(api, 50)
 
 
 async def test_unknown_or_foreign_style_images_are_404(

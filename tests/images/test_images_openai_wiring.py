@@ -125,7 +125,7 @@ async def generate(api: Api, body: dict[str, Any]) -> dict[str, Any]:
     return await api.finished(response.json()["status_url"])
 
 
-async def test_text_mode_calls_generations_and_stores_the_nearest_size(
+async def test_text_mode_asks_for_the_nearest_size_and_stores_the_promised_one(
     api: Api, vendor: Vendor
 ) -> None:
     vendor.script["/v1/images/generations"] = [pictures()]
@@ -141,11 +141,11 @@ async def test_text_mode_calls_generations_and_stores_the_nearest_size(
     assert sent["n"] == 2
     assert sent["size"] == "1024x1536"  # the vendor's nearest to 9:16
     assert sent["prompt"].startswith("Lantern parade\n\n")  # enhance adds direction
-    # the dimensions reported are what the vendor really returned
+    # the vendor's 2:3 is cropped and resized to portrait's promised 9:16 pixels
     for image in done["images"]:
-        assert (image["width"], image["height"]) == (1024, 1536)
+        assert (image["width"], image["height"]) == (1080, 1920)
         picture = await decode_image(api, image["url"])
-        assert (picture.format, picture.size) == ("PNG", (1024, 1536))
+        assert (picture.format, picture.size) == ("PNG", (1080, 1920))
     assert await api.balance() == 40
 
 
@@ -199,4 +199,17 @@ async def test_a_server_error_is_retried_by_the_provider(api: Api, vendor: Vendo
     assert done["status"] == "completed", done
     assert len(vendor.requests) == 2
     (image,) = done["images"]
-    assert (image["width"], image["height"]) == (1536, 1024)
+    assert (image["width"], image["height"]) == (1920, 1080)
+    picture = await decode_image(api, image["url"])
+    assert picture.size == (1920, 1080)
+
+
+async def test_feed_is_stored_at_its_promised_4_to_5(api: Api, vendor: Vendor) -> None:
+    vendor.script["/v1/images/generations"] = [pictures()]
+    done = await generate(api, {"prompt": "Bakery window", "size": "feed", "quantity": 2})
+    assert done["status"] == "completed", done
+    assert json.loads(vendor.requests[0].content)["size"] == "1024x1536"
+    for image in done["images"]:
+        assert (image["width"], image["height"]) == (1080, 1350)
+        picture = await decode_image(api, image["url"])
+        assert (picture.format, picture.size) == ("PNG", (1080, 1350))

@@ -15,9 +15,15 @@ from typing import Any
 
 import httpx
 import pytest
-from PIL import Image
+from PIL import ExifTags, Image
 
-from powerpost.images.providers.base import ImageRequest, ImageSize, ProviderError, ReferenceImage
+from powerpost.images.providers.base import (
+    SIZE_PIXELS,
+    ImageRequest,
+    ImageSize,
+    ProviderError,
+    ReferenceImage,
+)
 from powerpost.images.providers.openai_compat import (
     ENHANCE_SUFFIX,
     OpenAIImageProvider,
@@ -166,12 +172,15 @@ async def test_text_mode_posts_generations_and_decodes_b64(
         "output_format": "png",  # GPT image models reject response_format
     }
     assert [r.index for r in results] == [0, 1]
-    for result, picture in zip(results, pictures, strict=True):
+    for result, colour in zip(results, [(10, 120, 200), (250, 250, 0)], strict=True):
         assert result.error is None
         assert result.image is not None
-        assert result.image.data == picture
+        # 3:2 from the API, delivered at the promised 16:9 pixels
         assert result.image.mime_type == "image/png"
-        assert (result.image.width, result.image.height) == (1536, 1024)
+        assert (result.image.width, result.image.height) == (1920, 1080)
+        decoded = Image.open(io.BytesIO(result.image.data))
+        assert (decoded.format, decoded.size) == ("PNG", (1920, 1080))
+        assert decoded.convert("RGB").getpixel((960, 540)) == colour
 
 
 @pytest.mark.parametrize(
@@ -205,9 +214,11 @@ async def test_url_results_are_downloaded_without_our_key(
     assert str(download.url) == blob
     assert "authorization" not in download.headers
     assert result.image is not None
-    # the real returned dimensions, not the asked-for ones
-    assert (result.image.width, result.image.height) == (1000, 800)
+    # whatever came back is brought to the promised 4:5 pixels, in its own format
+    assert (result.image.width, result.image.height) == (1080, 1350)
     assert result.image.mime_type == "image/jpeg"
+    decoded = Image.open(io.BytesIO(result.image.data))
+    assert (decoded.format, decoded.size) == ("JPEG", (1080, 1350))
 
 
 async def test_reference_mode_posts_edits_as_multipart(
@@ -242,7 +253,7 @@ async def test_reference_mode_posts_edits_as_multipart(
     images = [(ctype, payload) for name, _, ctype, payload in parts if name == "image[]"]
     assert images == [("image/png", first.read_bytes()), ("image/jpeg", second.read_bytes())]
     assert result.image is not None
-    assert (result.image.width, result.image.height) == (1024, 1536)
+    assert (result.image.width, result.image.height) == (1080, 1920)
 
 
 async def test_server_error_then_success_is_retried_with_backoff(
@@ -401,3 +412,112 @@ def test_retry_after_accepts_seconds_and_http_dates() -> None:
     assert retry_after_seconds(later, now=now.timestamp()) == pytest.approx(30.0)
     assert retry_after_seconds("soon") is None
     assert retry_after_seconds(None) is None
+
+
+KEPT = (20, 60, 220)
+CROPPED = (230, 20, 20)
+
+
+def _framed(
+    size: tuple[int, int], kept: tuple[int, int, int, int], image_format: str = "PNG"
+) -> bytes:
+    """A `size` picture that is KEPT blue inside the box `kept` and CROPPED red outside it."""
+    image = Image.new("RGB", size, CROPPED)
+    image.paste(Image.new("RGB", (kept[2] - kept[0], kept[3] - kept[1]), KEPT), kept[:2])
+    buffer = io.BytesIO()
+    image.save(buffer, format=image_format)
+    return buffer.getvalue()
+
+
+def _near(pixel: tuple[int, ...], colour: tuple[int, int, int], slack: int = 40) -> bool:
+    return all(abs(a - b) <= slack for a, b in zip(pixel, colour, strict=False))
+
+
+# (size, what the API returns, the box a centre crop to the promised aspect keeps)
+CROPS: list[tuple[ImageSize, tuple[int, int], tuple[int, int, int, int]]] = [
+    ("feed", (1024, 1536), (0, 128, 1024, 1408)),  # 4:5 of 2:3: 128 rows off each end
+    ("portrait", (1024, 1536), (80, 0, 944, 1536)),  # 9:16 of 2:3: 80 columns off each side
+    ("landscape", (1536, 1024), (0, 80, 1536, 944)),  # 16:9 of 3:2: 80 rows off each end
+]
+
+
+@pytest.mark.parametrize(("size", "returned", "kept"), CROPS)
+async def test_pictures_are_centre_cropped_and_resized_to_the_promised_pixels(
+    provider: Callable[..., OpenAIImageProvider],
+    size: ImageSize,
+    returned: tuple[int, int],
+    kept: tuple[int, int, int, int],
+) -> None:
+    fake = Fake(answer(200, {"data": [_b64(_framed(returned, kept))]}))
+
+    (result,) = await provider(fake).generate(_request(size=size, model="flux2-flex"))
+
+    assert json.loads(fake.requests[0].content)["size"] == f"{returned[0]}x{returned[1]}"
+    assert result.image is not None
+    width, height = SIZE_PIXELS[size]
+    assert (result.image.width, result.image.height) == (width, height)
+    decoded = Image.open(io.BytesIO(result.image.data))
+    assert (decoded.format, decoded.size) == ("PNG", (width, height))
+    rgb = decoded.convert("RGB")
+    # only the kept box is left: every edge and corner is its colour, none of the cut band
+    for x, y in [(0, 0), (width - 1, 0), (0, height - 1), (width - 1, height - 1),
+                 (width // 2, 0), (width // 2, height - 1), (0, height // 2),
+                 (width - 1, height // 2), (width // 2, height // 2)]:  # fmt: skip
+        pixel = rgb.getpixel((x, y))
+        assert isinstance(pixel, tuple)
+        assert _near(pixel, KEPT), (size, (x, y), pixel)
+
+
+async def test_a_picture_of_the_promised_size_is_kept_byte_for_byte(
+    provider: Callable[..., OpenAIImageProvider],
+) -> None:
+    exact = _png((1024, 1024))
+    fake = Fake(answer(200, {"data": [_b64(exact)]}))
+
+    (result,) = await provider(fake).generate(_request(size="square"))
+
+    assert result.image is not None
+    assert result.image.data == exact
+    assert (result.image.width, result.image.height) == (1024, 1024)
+
+
+@pytest.mark.parametrize(("image_format", "mime_type"), [("JPEG", "image/jpeg"),
+                                                          ("WEBP", "image/webp")])  # fmt: skip
+async def test_a_resized_picture_keeps_its_format(
+    provider: Callable[..., OpenAIImageProvider], image_format: str, mime_type: str
+) -> None:
+    picture = _framed((1024, 1536), (80, 0, 944, 1536), image_format)
+    fake = Fake(answer(200, {"data": [_b64(picture)]}))
+
+    (result,) = await provider(fake).generate(_request(size="portrait", model="flux2-flex"))
+
+    assert result.image is not None
+    assert result.image.mime_type == mime_type
+    decoded = Image.open(io.BytesIO(result.image.data))
+    assert (decoded.format, decoded.size) == (image_format, (1080, 1920))
+
+
+async def test_an_exif_rotated_picture_is_turned_upright_before_it_is_fitted(
+    provider: Callable[..., OpenAIImageProvider],
+) -> None:
+    # stored sideways (left half kept colour) with orientation 6: shown turned 90° clockwise,
+    # so upright the kept half is the top one
+    stored = Image.new("RGB", (1024, 1024), CROPPED)
+    stored.paste(Image.new("RGB", (512, 1024), KEPT), (0, 0))
+    exif = Image.Exif()
+    exif[ExifTags.Base.Orientation] = 6
+    buffer = io.BytesIO()
+    stored.save(buffer, format="JPEG", exif=exif)
+    fake = Fake(answer(200, {"data": [_b64(buffer.getvalue())]}))
+
+    (result,) = await provider(fake).generate(_request(size="square"))
+
+    assert result.image is not None
+    decoded = Image.open(io.BytesIO(result.image.data))
+    assert decoded.size == (1024, 1024)
+    assert decoded.getexif().get(ExifTags.Base.Orientation, 1) == 1
+    top, bottom = decoded.getpixel((512, 200)), decoded.getpixel((512, 824))
+    assert isinstance(top, tuple)
+    assert isinstance(bottom, tuple)
+    assert _near(top, KEPT)
+    assert _near(bottom, CROPPED)

@@ -7,6 +7,7 @@ import email.parser
 import email.policy
 import io
 import json
+import re
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -37,24 +38,73 @@ UPSTREAM = {"kling-3.0-pro": "sora-2-pro", "veo-3.1": "sora-2", "runway-gen-4.5"
 Reply = httpx.Response | Callable[[httpx.Request], httpx.Response]
 
 
+API_SECONDS = ("4", "8", "12")  # the only `seconds` the real API accepts
+CONTENT = ("GET", "/v1/videos/vid_42/content")
+
+
 @pytest.fixture(scope="module")
-def clip(tmp_path_factory: pytest.TempPathFactory) -> bytes:
-    """The vendor's render: one second, 320x180, with an AAC track (the API always scores)."""
-    path = tmp_path_factory.mktemp("vendor") / "clip.mp4"
-    return tiny_mp4(path, seconds=1.0, audio=True, size="320x180").read_bytes()
+def clips(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., bytes]:
+    """The vendor's renders: 320x180 at 25 fps, with an AAC track (the API always scores)
+    unless `audio=False`; made once per length."""
+    folder = tmp_path_factory.mktemp("vendor")
+    made: dict[tuple[float, bool], bytes] = {}
+
+    def clip(seconds: float, *, audio: bool = True) -> bytes:
+        if (seconds, audio) not in made:
+            target = folder / f"clip-{seconds}-{audio}.mp4"
+            made[seconds, audio] = tiny_mp4(
+                target, seconds=seconds, audio=audio, size="320x180"
+            ).read_bytes()
+        return made[seconds, audio]
+
+    return clip
+
+
+def create_fields(request: httpx.Request) -> tuple[dict[str, str], bytes]:
+    """The create call's fields and its `input_reference` (empty when sent as JSON)."""
+    if request.headers["content-type"].startswith("application/json"):
+        return {k: str(v) for k, v in json.loads(request.content).items()}, b""
+    header = f"Content-Type: {request.headers['content-type']}\r\n\r\n".encode()
+    form = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(header + request.content)
+    fields: dict[str, str] = {}
+    reference = b""
+    for part in form.iter_parts():
+        payload = part.get_payload(decode=True)
+        assert isinstance(payload, bytes)
+        name = str(part.get_param("name", header="content-disposition"))
+        if name == "input_reference":
+            reference = payload
+        else:
+            fields[name] = payload.decode()
+    return fields, reference
 
 
 class JobApi:
-    """Replies per (method, path); each list is replayed and its last reply repeated."""
+    """Replies per (method, path); each list is replayed and its last reply repeated.
 
-    def __init__(self) -> None:
+    Like the real API it refuses `seconds` other than 4, 8 and 12, and unless a test scripts
+    the content route it serves a clip of the length the create call asked for.
+    """
+
+    def __init__(self, clips: Callable[..., bytes]) -> None:
+        self.clips = clips
         self.routes: dict[tuple[str, str], list[Reply]] = {}
         self.requests: list[httpx.Request] = []
+        self.accepted_seconds: list[int] = []
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         assert request.headers["authorization"] == f"Bearer {KEY}"
         self.requests.append(request)
-        replies = self.routes.get((request.method, request.url.path))
+        route = (request.method, request.url.path)
+        if route == ("POST", "/v1/videos"):
+            seconds = create_fields(request)[0].get("seconds", "4")
+            if seconds not in API_SECONDS:
+                message = f"Invalid value: '{seconds}'. Supported values are: '4', '8', and '12'."
+                return httpx.Response(400, json={"error": {"message": message, "param": "seconds"}})
+            self.accepted_seconds.append(int(seconds))
+        replies = self.routes.get(route)
+        if not replies and route == CONTENT:
+            return httpx.Response(200, content=self.clips(self.accepted_seconds[-1]))
         assert replies, f"unexpected call {request.method} {request.url}"
         reply = replies.pop(0) if len(replies) > 1 else replies[0]
         return reply(request) if callable(reply) else reply
@@ -68,8 +118,8 @@ def job(status: str, **extra: Any) -> httpx.Response:
 
 
 @pytest.fixture
-async def vendor() -> AsyncIterator[JobApi]:
-    fake = JobApi()
+async def vendor(clips: Callable[..., bytes]) -> AsyncIterator[JobApi]:
+    fake = JobApi(clips)
     http = httpx.AsyncClient(transport=httpx.MockTransport(fake))
     registry.register(
         NAME,
@@ -105,12 +155,11 @@ async def generate(api: Api, body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def test_text_video_is_created_polled_downloaded_and_stored_silent(
-    api: Api, vendor: JobApi, clip: bytes, tmp_path: Path
+    api: Api, vendor: JobApi, tmp_path: Path
 ) -> None:
     vendor.routes = {
         ("POST", "/v1/videos"): [job("queued")],
         ("GET", "/v1/videos/vid_42"): [job("in_progress", progress=50), job("completed")],
-        ("GET", "/v1/videos/vid_42/content"): [httpx.Response(200, content=clip)],
     }
     done = await generate(api, {"prompt": "Rain on a tin roof", "model": "veo-3.1", "duration": 4})
     assert done["status"] == "completed", done
@@ -126,7 +175,8 @@ async def test_text_video_is_created_polled_downloaded_and_stored_silent(
     # what is reported is the file the vendor sent, and its audio is gone (not asked for)
     video = done["video"]
     assert (video["width"], video["height"]) == (320, 180)
-    assert video["duration"] == pytest.approx(1.0, abs=0.05)
+    assert video["duration"] == pytest.approx(4.0, abs=0.05)
+    assert done["has_audio"] is False
     info = await probe_video(api, video["url"], tmp_path / "stored.mp4")
     assert [s["codec_type"] for s in info["streams"]] == ["video"]
     assert streams(info, "video")[0]["codec_name"] == "h264"
@@ -134,15 +184,12 @@ async def test_text_video_is_created_polled_downloaded_and_stored_silent(
 
 
 async def test_image_to_video_sends_the_source_and_keeps_the_audio(
-    api: Api, vendor: JobApi, clip: bytes, tmp_path: Path
+    api: Api, vendor: JobApi, tmp_path: Path
 ) -> None:
     buffer = io.BytesIO()
     Image.new("RGB", (800, 800), (200, 40, 60)).save(buffer, format="PNG")
     source = await api.upload(buffer.getvalue(), "image", "square.png")
-    vendor.routes = {
-        ("POST", "/v1/videos"): [job("completed")],
-        ("GET", "/v1/videos/vid_42/content"): [httpx.Response(200, content=clip)],
-    }
+    vendor.routes = {("POST", "/v1/videos"): [job("completed")]}
     done = await generate(
         api,
         {"prompt": "Zoom out", "duration": 5, "size": "portrait", "has_audio": True,
@@ -152,26 +199,81 @@ async def test_image_to_video_sends_the_source_and_keeps_the_audio(
     assert await api.balance() == 50 - 23  # ceil(3 x 5 x 1.5)
 
     (create,) = vendor.calls("POST", "/v1/videos")
-    header = f"Content-Type: {create.headers['content-type']}\r\n\r\n".encode()
-    form = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(header + create.content)
-    fields: dict[str, str] = {}
-    reference = b""
-    for part in form.iter_parts():
-        payload = part.get_payload(decode=True)
-        assert isinstance(payload, bytes)
-        name = str(part.get_param("name", header="content-disposition"))
-        if name == "input_reference":
-            reference = payload
-        else:
-            fields[name] = payload.decode()
-    assert fields == {"model": "sora-2-pro", "prompt": "Zoom out", "seconds": "5",
+    fields, reference = create_fields(create)
+    # kling's 5 s is rendered as the API's 8 s and cut to 5 s
+    assert fields == {"model": "sora-2-pro", "prompt": "Zoom out", "seconds": "8",
                       "size": "720x1280"}  # fmt: skip
     sent = Image.open(io.BytesIO(reference))
     assert (sent.format, sent.size) == ("JPEG", (720, 1280))
 
+    assert done["video"]["duration"] == pytest.approx(5.0, abs=0.05)
     info = await probe_video(api, done["video"]["url"], tmp_path / "stored.mp4")
+    assert float(info["format"]["duration"]) == pytest.approx(5.0, abs=0.05)
+    (picture,) = streams(info, "video")
+    assert (picture["codec_name"], picture["pix_fmt"]) == ("h264", "yuv420p")
     (audio,) = streams(info, "audio")
     assert audio["codec_name"] == "aac"
+    assert float(audio["duration"]) == pytest.approx(5.0, abs=0.05)
+
+
+@pytest.mark.parametrize(("model", "duration", "asked"), [("runway-gen-4.5", 10, "12"),
+                                                         ("veo-3.1", 8, "8")])  # fmt: skip
+async def test_every_length_is_asked_as_an_api_length_and_stored_exact(
+    api: Api, vendor: JobApi, model: str, duration: int, asked: str
+) -> None:
+    await api.grant(100)
+    vendor.routes = {("POST", "/v1/videos"): [job("completed")]}
+    done = await generate(api, {"prompt": "A kite", "model": model, "duration": duration})
+    assert done["status"] == "completed", done
+    assert json.loads(vendor.calls("POST", "/v1/videos")[0].content)["seconds"] == asked
+    assert done["duration"] == duration
+    assert done["video"]["duration"] == pytest.approx(duration, abs=0.05)
+
+
+async def test_a_clip_shorter_than_asked_fails_and_refunds(
+    api: Api, vendor: JobApi, clips: Callable[..., bytes]
+) -> None:
+    vendor.routes = {
+        ("POST", "/v1/videos"): [job("completed")],
+        CONTENT: [httpx.Response(200, content=clips(2.5))],
+    }
+    done = await generate(api, {"prompt": "Too short", "model": "veo-3.1", "duration": 4})
+    assert done["status"] == "failed", done
+    assert done["video"] is None
+    assert done["error"]["code"] == "VIDEO_GENERATION_FAILED"
+    assert re.fullmatch(
+        r"The video could not be generated: "
+        r"the provider delivered a 2\.5\d s video for a 4 s request",
+        done["error"]["message"],
+    ), done["error"]
+    assert len(vendor.calls("POST", "/v1/videos")) == 1  # not re-bought on a retry
+    ref = f"video_generation:{done['video_generation_id']}"
+    assert await ledger(api.app, api.account_id, ref) == [("hold", -16), ("refund", 16)]
+    assert await api.balance() == 50
+    (event,) = await events(api.app, api.workspace_id, "video_generation.")
+    assert event["event"] == "video_generation.failed"
+    assert event["data"]["error"] == done["error"]
+
+
+async def test_a_silent_clip_for_a_request_with_audio_fails_and_refunds(
+    api: Api, vendor: JobApi, clips: Callable[..., bytes]
+) -> None:
+    vendor.routes = {
+        ("POST", "/v1/videos"): [job("completed")],
+        CONTENT: [httpx.Response(200, content=clips(8, audio=False))],
+    }
+    done = await generate(
+        api, {"prompt": "Waves", "model": "veo-3.1", "duration": 8, "has_audio": True}
+    )
+    assert done["status"] == "failed", done
+    assert done["has_audio"] is True  # what was asked; nothing was delivered or charged
+    assert done["credits_used"] == 0
+    assert "no audio track" in done["error"]["message"]
+    ref = f"video_generation:{done['video_generation_id']}"
+    assert await ledger(api.app, api.account_id, ref) == [("hold", -48), ("refund", 48)]
+    (event,) = await events(api.app, api.workspace_id, "video_generation.")
+    assert event["event"] == "video_generation.failed"
+    assert event["data"]["error"] == done["error"]
 
 
 async def test_a_failed_vendor_job_fails_with_its_reason_and_refunds(

@@ -39,10 +39,21 @@ from powerpost.videos.providers.base import (
 NAME = "scripted-videos"
 
 
+# plans that deliver the wrong clip while claiming the right one: (seconds off, audio)
+WRONG_CLIPS: dict[str, tuple[float, bool | None]] = {
+    "short": (-1.0, None),
+    "long": (1.0, None),
+    "slightly-short": (-0.08, None),  # two frames at 25 fps: inside the tolerance
+    "silent": (0.0, False),
+    "noisy": (0.0, True),
+}
+
+
 @dataclass
 class ScriptedVideos:
     """Each call takes the next plan: "clip" (a 64x36 clip of the asked duration),
-    "garbage" (a file that is not a video) or a ProviderError to raise."""
+    "garbage" (a file that is not a video), one of `WRONG_CLIPS` (reported as if it were
+    what was asked) or a ProviderError to raise."""
 
     name: str = NAME
     plans: list[str | ProviderError] = field(default_factory=list)
@@ -60,6 +71,16 @@ class ScriptedVideos:
         target = workdir / "scripted.mp4"
         if plan == "garbage":
             await asyncio.to_thread(target.write_bytes, b"\x00\x00\x00\x18ftypmp42 nothing")
+            return RenderedVideo(target, 64, 36, float(request.duration), request.has_audio)
+        if isinstance(plan, str) and plan in WRONG_CLIPS:
+            off, audio = WRONG_CLIPS[plan]
+            await asyncio.to_thread(
+                tiny_mp4,
+                target,
+                seconds=request.duration + off,
+                audio=request.has_audio if audio is None else audio,
+                size="64x36",
+            )
             return RenderedVideo(target, 64, 36, float(request.duration), request.has_audio)
         await asyncio.to_thread(
             tiny_mp4, target, seconds=request.duration, audio=request.has_audio, size="64x36"
@@ -135,13 +156,23 @@ async def test_each_models_longest_prompt_is_accepted(api: Api, provider: Script
     await api.grant(100)
     cases = [("kling-3.0-pro", 2500, 5), ("veo-3.1", 3000, 4), ("runway-gen-4.5", 1000, 5)]
     for model, length, duration in cases:
+        # surrounding whitespace is not stored, so it does not count against the limit
+        prompt = "  \n" + "w" * length + "\t  "
         response = await api.post(
-            "/videos/generate", {"prompt": "w" * length, "model": model, "duration": duration}
+            "/videos/generate", {"prompt": prompt, "model": model, "duration": duration}
         )
         assert response.status_code == 200, (model, response.text)
         done = await api.finished(response.json()["status_url"])
         assert done["status"] == "completed"
-        assert len(done["prompt"]) == length
+        assert done["prompt"] == "w" * length
+        refused = await api.post(
+            "/videos/generate",
+            {"prompt": " " + "w" * (length + 1) + " ", "model": model, "duration": duration},
+        )
+        assert refused.status_code == 400, (model, refused.text)
+        assert refused.json()["error"]["message"] == (
+            f"'prompt' is {length + 1} characters; {model} takes at most {length}"
+        )
 
 
 async def test_a_failed_render_refunds_and_announces_it(api: Api, provider: ScriptedVideos) -> None:
@@ -243,3 +274,65 @@ async def test_read_only_key_cannot_generate(
     assert response.status_code == 403
     assert response.json()["error"]["required_scope"] == "videos:generate"
     assert provider.requests == []
+
+
+@pytest.mark.parametrize(("plan", "delivered"), [("short", "4.00"), ("long", "6.00")])
+async def test_a_clip_of_the_wrong_length_fails_and_refunds(
+    api: Api, provider: ScriptedVideos, plan: str, delivered: str
+) -> None:
+    provider.plans = [plan]
+    response = await api.post("/videos/generate", {"prompt": "Five seconds", "duration": 5})
+    assert response.json()["credits_used"] == 15
+    done = await api.finished(response.json()["status_url"])
+    assert done["status"] == "failed", done
+    assert done["video"] is None
+    assert done["credits_used"] == 0
+    assert done["error"] == {
+        "code": "VIDEO_GENERATION_FAILED",
+        "message": "The video could not be generated: "
+        f"the provider delivered a {delivered} s video for a 5 s request",
+    }
+    assert len(provider.requests) == 1  # a wrong clip is final: no second paid render
+    ref = f"video_generation:{done['video_generation_id']}"
+    assert await ledger(api.app, api.account_id, ref) == [("hold", -15), ("refund", 15)]
+    assert await api.balance() == 50
+    (event,) = await events(api.app, api.workspace_id, "video_generation.")
+    assert event["event"] == "video_generation.failed"
+    assert without_urls(event["data"]) == without_urls(done)
+
+
+async def test_a_clip_within_the_tolerance_is_kept(api: Api, provider: ScriptedVideos) -> None:
+    provider.plans = ["slightly-short"]
+    response = await api.post("/videos/generate", {"prompt": "Nearly five", "duration": 5})
+    done = await api.finished(response.json()["status_url"])
+    assert done["status"] == "completed", done
+    assert done["video"]["duration"] == pytest.approx(4.92, abs=0.02)
+    assert await api.balance() == 35
+
+
+@pytest.mark.parametrize(
+    ("plan", "has_audio", "price", "reason"),
+    [
+        ("silent", True, 23, "audio was requested but the provider's video has no audio track"),
+        ("noisy", False, 15, "a silent video was requested but the provider's video has an "
+         "audio track"),
+    ],
+)  # fmt: skip
+async def test_audio_that_does_not_match_the_request_fails_and_refunds(
+    api: Api, provider: ScriptedVideos, plan: str, has_audio: bool, price: int, reason: str
+) -> None:
+    provider.plans = [plan]
+    response = await api.post(
+        "/videos/generate", {"prompt": "Sound check", "duration": 5, "has_audio": has_audio}
+    )
+    assert response.json()["credits_used"] == price
+    done = await api.finished(response.json()["status_url"])
+    assert done["status"] == "failed", done
+    assert done["has_audio"] is has_audio
+    assert done["error"]["message"] == f"The video could not be generated: {reason}"
+    ref = f"video_generation:{done['video_generation_id']}"
+    assert await ledger(api.app, api.account_id, ref) == [("hold", -price), ("refund", price)]
+    assert await api.balance() == 50
+    (event,) = await events(api.app, api.workspace_id, "video_generation.")
+    assert event["event"] == "video_generation.failed"
+    assert without_urls(event["data"]) == without_urls(done)

@@ -20,10 +20,12 @@ class ImageGenerateRequest(RequestModel):
     """Text mode: `prompt`. Reference mode: `prompt` + `style_images`. Post mode:
     `generation_id` (+ optional `prompt` and `source_post_type`)."""
 
+    # No max_length here: the service measures the stripped prompt, which is what is
+    # stored (the body size limit bounds the raw string).
     prompt: str | None = Field(
         default=None,
-        max_length=MAX_PROMPT_CHARS,
-        description="What to draw; required unless `generation_id` is given",
+        description=f"What to draw, at most {MAX_PROMPT_CHARS} characters (surrounding "
+        "whitespace not counted); required unless `generation_id` is given",
     )
     style_images: list[str] | None = Field(
         default=None,

@@ -30,7 +30,7 @@ from powerpost.images.schemas import (
 from powerpost.jobs.paid import hold_and_enqueue
 from powerpost.kit.clock import iso_z, utcnow
 from powerpost.kit.errors import Conflict, ValidationError
-from powerpost.kit.ids import new_id
+from powerpost.kit.ids import new_id, parse_uuid
 from powerpost.kit.lookup import get_or_404
 from powerpost.kit.platforms import POST_TYPES
 from powerpost.media.service import get_workspace_media
@@ -68,6 +68,14 @@ def _check_body(body: ImageGenerateRequest) -> None:
     whatever the ids in it."""
     if body.size in UNSUPPORTED_SIZES.get(body.model, frozenset()):
         raise ValidationError(f"The model {body.model} does not support the size '{body.size}'")
+    # measured as stored: surrounding whitespace is dropped, so it does not count
+    prompt_chars = len((body.prompt or "").strip())
+    if prompt_chars > MAX_PROMPT_CHARS:
+        raise _invalid(
+            "prompt",
+            f"'prompt' must be at most {MAX_PROMPT_CHARS} characters long (got {prompt_chars})",
+        )
+    _check_distinct_style_images(body.style_images or [])
     if body.generation_id is None:
         if body.prompt is None or not body.prompt.strip():
             raise ValidationError("'prompt' is required unless 'generation_id' is given")
@@ -79,6 +87,20 @@ def _check_body(body: ImageGenerateRequest) -> None:
         )
     if body.source_post_type is not None and body.source_post_type not in POST_TYPES:
         raise ValidationError(f"Unknown post type '{body.source_post_type[:40]}'")
+
+
+def _invalid(field: str, message: str) -> ValidationError:
+    return ValidationError(message, details=[{"field": field, "message": message}])
+
+
+def _check_distinct_style_images(media_ids: Sequence[str]) -> None:
+    # the same picture twice would be sent (and weighted) as two references
+    seen: set[str] = set()
+    for raw in media_ids:
+        key = parse_uuid(raw) or raw
+        if key in seen:
+            raise _invalid("style_images", f"'style_images' lists '{raw[:64]}' more than once")
+        seen.add(key)
 
 
 def caption_text(output: object) -> str | None:

@@ -12,12 +12,14 @@ from powerpost.kit.schemas import RequestModel
 VideoModel = Literal["kling-3.0-pro", "veo-3.1", "runway-gen-4.5"]
 VideoSizeName = Literal["landscape", "portrait"]
 
-# The longest prompt any model takes; each model's own limit is checked in the service.
-MAX_PROMPT_CHARS = 3000
-
 
 class VideoGenerateRequest(RequestModel):
-    prompt: str = Field(max_length=MAX_PROMPT_CHARS, description="What the video shows")
+    # No max_length here: each model's limit is checked in the service on the stripped
+    # prompt, which is what is stored (the body size limit bounds the raw string).
+    prompt: str = Field(
+        description="What the video shows: at most 2500 characters for kling-3.0-pro, "
+        "3000 for veo-3.1, 1000 for runway-gen-4.5 (surrounding whitespace not counted)"
+    )
     duration: int = Field(
         description="Seconds: kling-3.0-pro 5|10, veo-3.1 4|8, runway-gen-4.5 5|10"
     )

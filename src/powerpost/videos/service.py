@@ -67,12 +67,13 @@ def status_url(generation_id: str) -> str:
 
 def _check_body(body: VideoGenerateRequest) -> None:
     rules = MODEL_RULES[body.model]
-    if not body.prompt.strip():
+    # measured as stored: surrounding whitespace is dropped, so it does not count
+    prompt = body.prompt.strip()
+    if not prompt:
         raise ValidationError("'prompt' is required")
-    if len(body.prompt) > rules.prompt_max:
+    if len(prompt) > rules.prompt_max:
         raise ValidationError(
-            f"'prompt' is {len(body.prompt)} characters; {body.model} takes at most "
-            f"{rules.prompt_max}"
+            f"'prompt' is {len(prompt)} characters; {body.model} takes at most {rules.prompt_max}"
         )
     if body.duration not in rules.durations:
         allowed = " or ".join(str(d) for d in rules.durations)

@@ -3,11 +3,17 @@
 Safe to run twice: the file is stored and the generation completed in one fenced
 transaction, so a retry either finds the generation finished or starts from scratch in a
 fresh scratch directory.
+
+Before anything is stored the file is probed here, whatever the provider claims: a clip
+whose length is off by more than `DURATION_TOLERANCE`, or whose audio does not match
+`has_audio`, fails the job and is refunded rather than sold as what was asked for (§6.9
+shows `duration` and `has_audio` as requested, so they must be true of the file).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import shutil
 from contextlib import AsyncExitStack
 from pathlib import Path
@@ -15,6 +21,7 @@ from pathlib import Path
 from powerpost.images.tasks import media_storage, provider_failure
 from powerpost.jobs import JobContext, JobError, PermanentJobError, register
 from powerpost.kit.errors import AppError
+from powerpost.kit.ffmpeg import ToolFailed, ToolMissing, probe
 from powerpost.media.service import open_local, store_generated
 from powerpost.media.storage import Storage
 from powerpost.models import Media, VideoGeneration
@@ -25,7 +32,11 @@ from powerpost.videos.providers.base import (
     RenderedVideo,
     VideoRequest,
     VideoSize,
+    rendered_video_from_probe,
 )
+
+# seconds; a little over two frames at 24 fps, far under any length the models differ by
+DURATION_TOLERANCE = 0.1
 
 
 @register(service.JOB_KIND)
@@ -53,6 +64,12 @@ class GenerateVideo:
         workdir = storage.tmp_dir / f"video-{generation.id}-{ctx.attempt}"
         try:
             rendered = await self._render(ctx, storage, generation, source, workdir)
+            mismatch = await asyncio.to_thread(
+                delivery_mismatch, rendered.path, generation.duration, generation.has_audio
+            )
+            if mismatch is not None:
+                # final: a retry would pay the vendor again for a render no likelier to fit
+                raise PermanentJobError(mismatch, code=service.ERROR_CODE)
             try:
                 async with ctx.transaction() as session:
                     media = await store_generated(
@@ -105,3 +122,35 @@ class GenerateVideo:
         async with ctx.transaction() as session:
             await service.fail(session, ctx.settings, ctx.subject_id or "", error.message)
             await ctx.finish(session)
+
+
+def delivery_mismatch(path: Path, duration: int, has_audio: bool) -> str | None:
+    """Why the file at `path` is not the `duration`-second clip asked for, or None.
+
+    Both the container's length (what §6.9 reports) and the picture's own length are
+    measured: a short picture padded out by a longer soundtrack is still a short video.
+    """
+    try:
+        info = probe(path)
+        video = rendered_video_from_probe(path, info)
+    except ToolMissing:
+        # the install hint in the exception is for the operator, not the client
+        return "the video could not be checked: ffprobe is not available on the server"
+    except ToolFailed:
+        return "the provider's file could not be read as a video"
+    except ProviderError as exc:
+        return str(exc)
+    lengths = [video.duration_seconds]
+    container = (info.get("format") or {}).get("duration")
+    # no readable container length: the picture's own length stands alone
+    if isinstance(container, str | int | float):
+        with contextlib.suppress(ValueError):
+            lengths.append(float(container))
+    worst = max(lengths, key=lambda length: abs(length - duration))
+    if abs(worst - duration) > DURATION_TOLERANCE:
+        return f"the provider delivered a {worst:.2f} s video for a {duration} s request"
+    if has_audio and not video.has_audio:
+        return "audio was requested but the provider's video has no audio track"
+    if not has_audio and video.has_audio:
+        return "a silent video was requested but the provider's video has an audio track"
+    return None

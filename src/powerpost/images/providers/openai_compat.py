@@ -7,7 +7,11 @@ all pictures with `n`; a response holding fewer than asked maps the missing ones
 that is downloaded (without our API key: the URL points at the vendor's blob storage).
 
 The API has three sizes (1024x1024, 1024x1536, 1536x1024), so each PowerPost size asks for
-the nearest aspect and the result reports the dimensions decoded from the returned bytes.
+the nearest aspect; the returned picture is then centre-cropped to the promised aspect and
+resized to the promised pixels (`SIZE_PIXELS`: feed 1080x1350, portrait 1080x1920,
+landscape 1920x1080), as the offline provider delivers. A picture that already has the
+promised size is kept byte for byte; any other is re-encoded in its own format (PNG, JPEG
+or WebP; anything else becomes PNG).
 
 Retries, `Retry-After` and the vendor's error text come from `kit.openai_http`, shared with
 the caption and video providers.
@@ -24,7 +28,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
-from PIL import Image
+from PIL import ExifTags, Image, ImageOps
 
 from powerpost.images.providers.base import (
     SIZE_PIXELS,
@@ -45,6 +49,12 @@ ENHANCE_SUFFIX = (
     "a cohesive colour palette and crisp detail."
 )
 _MAX_PROMPT_CHARS = 4000
+# how a resized picture is written again: same format as delivered, near-lossless quality
+_REENCODE: dict[str, tuple[str, dict[str, Any]]] = {
+    "PNG": ("PNG", {"compress_level": 6}),
+    "JPEG": ("JPEG", {"quality": 92}),
+    "WEBP": ("WEBP", {"quality": 92}),
+}
 
 
 def openai_size(size: ImageSize) -> str:
@@ -83,6 +93,48 @@ def decode_image(data: bytes) -> RenderedImage:
     if mime_type is None:
         raise ProviderError(f"the provider returned an unsupported image format ({kind})")
     return RenderedImage(data=data, mime_type=mime_type, width=width, height=height)
+
+
+def fit_to_size(data: bytes, size: ImageSize) -> RenderedImage:
+    """The returned picture at exactly the promised pixels of `size`: centre-cropped to its
+    aspect, then resized (upright first, should the picture carry an EXIF rotation)."""
+    decoded = decode_image(data)
+    target = SIZE_PIXELS[size]
+    try:
+        with Image.open(io.BytesIO(data)) as opened:
+            kind = (opened.format or "").upper()
+            rotated = _exif_rotation(opened)
+            if (decoded.width, decoded.height) == target and not rotated:
+                return decoded
+            image = ImageOps.exif_transpose(opened)
+            image.load()
+    except (OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ProviderError("the provider returned data that is not an image") from exc
+    out_format, options = _REENCODE.get(kind, _REENCODE["PNG"])
+    # resampling needs true colour: palette and bit-depth modes would fall back to nearest
+    if image.mode not in ("RGB", "RGBA", "L", "LA"):
+        transparent = "A" in image.getbands() or "transparency" in image.info
+        image = image.convert("RGBA" if transparent else "RGB")
+    if out_format == "JPEG" and image.mode not in ("RGB", "L"):
+        image = image.convert("RGB")
+    fitted = ImageOps.fit(image, target, Image.Resampling.LANCZOS, centering=(0.5, 0.5))
+    buffer = io.BytesIO()
+    fitted.save(buffer, format=out_format, **options)
+    return RenderedImage(
+        data=buffer.getvalue(),
+        mime_type=Image.MIME[out_format],
+        width=target[0],
+        height=target[1],
+    )
+
+
+def _exif_rotation(image: Image.Image) -> bool:
+    try:
+        orientation = image.getexif().get(ExifTags.Base.Orientation, 1)
+    except Exception:
+        # a damaged EXIF block does not make the picture unreadable: treat it as upright
+        return False
+    return orientation not in (None, 1)
 
 
 def _wants_output_format(upstream_model: str) -> bool:
@@ -146,28 +198,28 @@ class OpenAIImageProvider(OpenAICompatProvider):
                 )
                 continue
             try:
-                image = await self._materialise(items[index])
+                image = await self._materialise(items[index], request.size)
             except ProviderError as exc:
                 results.append(ImageResult(index=index, image=None, error=str(exc)))
             else:
                 results.append(ImageResult(index=index, image=image, error=None))
         return results
 
-    async def _materialise(self, item: Mapping[str, Any]) -> RenderedImage:
+    async def _materialise(self, item: Mapping[str, Any], size: ImageSize) -> RenderedImage:
         encoded = item.get("b64_json")
         if isinstance(encoded, str) and encoded:
             try:
                 data = base64.b64decode(encoded, validate=True)
             except (binascii.Error, ValueError) as exc:
                 raise ProviderError("the provider returned malformed base64 image data") from exc
-            return await asyncio.to_thread(decode_image, data)
+            return await asyncio.to_thread(fit_to_size, data, size)
         url = item.get("url")
         if isinstance(url, str) and url.startswith(("https://", "http://")):
             response = await self._send(
                 lambda: self._client.build_request("GET", url, timeout=self._timeout),
                 what="downloading the generated image",
             )
-            return await asyncio.to_thread(decode_image, response.content)
+            return await asyncio.to_thread(fit_to_size, response.content, size)
         raise ProviderError("the provider returned an image entry without data")
 
 

@@ -5,9 +5,16 @@ the request has a source image) and answers `{id, status}`; `GET {base}/videos/{
 polled until `completed` or `failed`; `GET {base}/videos/{id}/content` streams the MP4 into
 the workdir, where ffprobe reports what it really is.
 
+The API renders only 4, 8 or 12 seconds (`seconds` is the string "4", "8" or "12"), while
+the PowerPost models promise 4|8 (veo) and 5|10 (kling, runway). A job therefore asks for the
+shortest allowed length that covers the request and the downloaded clip is cut to the exact
+requested duration: re-encoded (H.264 + AAC) so the cut lands on the frame, not on the
+nearest keyframe. A clip that already has the requested length is kept as delivered.
+
 The API has no audio switch (Sora always scores its clips), so a clip that arrives with
-sound for a request without `has_audio` has its audio track removed (a stream copy, no
-re-encode); a clip that arrives silent is reported silent.
+sound for a request without `has_audio` has its audio track removed (a stream copy when no
+cut is needed, dropped in the same pass otherwise); a clip that arrives silent is reported
+silent. A clip shorter than asked is reported as it is: the video job refuses it.
 """
 
 from __future__ import annotations
@@ -39,6 +46,11 @@ OPENAI_VIDEO_SIZES: dict[VideoSize, tuple[int, int]] = {
     "landscape": (1280, 720),
     "portrait": (720, 1280),
 }
+# the only `seconds` values the Videos API accepts (sora-2 and sora-2-pro alike)
+UPSTREAM_SECONDS: tuple[int, ...] = (4, 8, 12)
+# a clip within this of the requested length is kept as delivered: re-encoding to shave off
+# a frame's worth would only cost quality
+_TRIM_SLACK = 0.05
 _FAILED_STATUSES = frozenset({"failed", "cancelled", "canceled", "expired"})
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9_-]")
 _CHUNK = 1 << 20
@@ -81,6 +93,7 @@ class OpenAIVideoProvider(OpenAICompatProvider):
 
     async def generate(self, request: VideoRequest, workdir: Path) -> RenderedVideo:
         upstream = self._upstream(request.model)
+        upstream_seconds(request.duration)  # refuse an impossible length before any call
         started = self._clock()
         job = await self._create(request, upstream)
         job_id = job.get("id")
@@ -88,14 +101,14 @@ class OpenAIVideoProvider(OpenAICompatProvider):
             raise ProviderError("the provider did not return a video job id")
         await self._wait(job_id, job, started)
         path = await self._download(job_id, workdir)
-        return await asyncio.to_thread(_finish, path, request.has_audio)
+        return await asyncio.to_thread(_finish, path, request)
 
     async def _create(self, request: VideoRequest, upstream: str) -> dict[str, Any]:
         width, height = OPENAI_VIDEO_SIZES[request.size]
         fields = {
             "model": upstream,
             "prompt": _prompt(request),
-            "seconds": str(request.duration),
+            "seconds": str(upstream_seconds(request.duration)),
             "size": f"{width}x{height}",
         }
         url = f"{self._base_url}/videos"
@@ -188,6 +201,17 @@ class OpenAIVideoProvider(OpenAICompatProvider):
         return target
 
 
+def upstream_seconds(duration: int) -> int:
+    """The shortest length the API renders that covers `duration` (cut down afterwards)."""
+    for seconds in UPSTREAM_SECONDS:
+        if seconds >= duration:
+            return seconds
+    raise ProviderError(
+        f"the OpenAI Videos API renders at most {UPSTREAM_SECONDS[-1]} s; "
+        f"{duration} s was requested"
+    )
+
+
 def _prompt(request: VideoRequest) -> str:
     prompt = request.prompt.strip()
     return f"{prompt}\n\n{ENHANCE_SUFFIX}" if request.enhance_prompt else prompt
@@ -215,35 +239,30 @@ def _reference_jpeg(path: Path, pixels: tuple[int, int]) -> bytes:
     return buffer.getvalue()
 
 
-def _finish(path: Path, want_audio: bool) -> RenderedVideo:
+def _finish(path: Path, request: VideoRequest) -> RenderedVideo:
     try:
-        info = probe(path)
-        video = rendered_video_from_probe(path, info)
-        if video.has_audio and not want_audio:
-            silent = path.with_name(path.stem + "-silent.mp4")
-            run_tool(
-                [
-                    ffmpeg_exe(),
-                    "-hide_banner",
-                    "-loglevel",
-                    "error",
-                    "-nostdin",
-                    "-y",
-                    "-i",
-                    input_url(path),
-                    "-map",
-                    "0:v:0",
-                    "-c",
-                    "copy",
-                    "-an",
-                    "-movflags",
-                    "+faststart",
-                    str(silent),
-                ],
-                timeout=120,
-            )
-            path.unlink(missing_ok=True)
-            video = rendered_video_from_probe(silent, probe(silent))
+        delivered = rendered_video_from_probe(path, probe(path))
+        too_long = delivered.duration_seconds - request.duration > _TRIM_SLACK
+        unwanted_audio = delivered.has_audio and not request.has_audio
+        if not too_long and not unwanted_audio:
+            return delivered
+        if too_long:
+            target = path.with_name(f"{path.stem}-{request.duration}s.mp4")
+            args = _cut_args(path, target, request.duration, keep_audio=request.has_audio)
+            # a re-encode is CPU bound: allow generously more than real time
+            timeout = 60.0 + 15.0 * request.duration
+        else:
+            target = path.with_name(path.stem + "-silent.mp4")
+            args = _strip_audio_args(path, target)
+            timeout = 120.0
+        try:
+            run_tool(args, timeout=timeout)
+        except ToolFailed:
+            target.unlink(missing_ok=True)
+            raise
+        path.unlink(missing_ok=True)
+        path = target
+        return rendered_video_from_probe(target, probe(target))
     except ToolMissing as exc:
         raise ProviderError(f"ffmpeg is not available: {exc}") from exc
     except ToolFailed as exc:
@@ -252,4 +271,23 @@ def _finish(path: Path, want_audio: bool) -> RenderedVideo:
     except ProviderError:
         path.unlink(missing_ok=True)
         raise
-    return video
+
+
+def _cut_args(source: Path, target: Path, duration: int, *, keep_audio: bool) -> list[str]:
+    args = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
+    args += ["-i", input_url(source), "-map", "0:v:0"]
+    args += ["-c:v", "libx264", "-preset", "veryfast", "-crf", "18", "-pix_fmt", "yuv420p"]
+    if keep_audio:
+        # `?`: a silent clip stays silent instead of failing the cut
+        args += ["-map", "0:a:0?", "-c:a", "aac", "-b:a", "192k"]
+    else:
+        args += ["-an"]
+    args += ["-t", str(duration), "-movflags", "+faststart", "-f", "mp4", str(target)]
+    return args
+
+
+def _strip_audio_args(source: Path, target: Path) -> list[str]:
+    args = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin", "-y"]
+    args += ["-i", input_url(source), "-map", "0:v:0", "-c", "copy", "-an"]
+    args += ["-movflags", "+faststart", "-f", "mp4", str(target)]
+    return args

@@ -288,6 +288,31 @@ def accounts_create(
         )
 
 
+@accounts_app.command("set-password")
+def accounts_set_password(email: Email, as_json: AsJson = False) -> None:
+    """Set an account's dashboard password from standard input (an operator's reset, or an
+    account created without one); every browser signed in to it is signed out."""
+    from powerpost.dashboard import repository as dashboard_sessions
+
+    password = sys.stdin.readline().rstrip("\r\n")
+
+    async def work(settings: Settings, db: Database) -> dict[str, Any]:
+        account = await account_by_email(db, email)
+        async with db.write() as session:
+            row = await session.get(Account, account.id)
+            if row is None:
+                raise CliFailure(f"no account with email {email}")
+            await accounts.set_password(session, row, password)
+            await dashboard_sessions.delete_all_of_account(session, row.id)
+        return {"account_id": account.id, "email": account.email, "password_set": True}
+
+    result = run(work)
+    if as_json:
+        emit(result)
+    else:
+        console.print(f"Password set for [bold]{result['email']}[/]; its browsers are signed out.")
+
+
 # ---------------------------------------------------------------- keys
 
 

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import concurrent.futures
 
 from tests.fixtures.processes import cli, cli_json
+
+from powerpost.accounts import service as accounts
+from powerpost.config import load_settings
+from powerpost.kit.db import Database
 
 
 def test_account_key_workspace_credit_round_trip(env: dict[str, str]) -> None:
@@ -208,3 +213,26 @@ def test_twelve_concurrent_cli_creations_with_three_present(env: dict[str, str])
     assert all("10 active API keys" in r.stderr for r in failed), [r.stderr for r in failed]
     listed = cli_json(env, "keys", "list", "--email", "race@example.com")
     assert len([k for k in listed["data"] if k["revoked_at"] is None]) == 10
+
+
+def test_set_password_lets_an_account_made_without_one_sign_in(env: dict[str, str]) -> None:
+    email = "nopass@example.com"
+    cli_json(env, "accounts", "create", "--email", email)  # no --password-stdin
+    weak = cli(env, "accounts", "set-password", "--email", email, stdin="short\n", check=False)
+    assert weak.returncode == 1
+    assert "at least 10" in weak.stderr
+    done = cli_json(
+        env, "accounts", "set-password", "--email", email, "--json", stdin="a long passphrase\n"
+    )
+    assert done["password_set"] is True
+
+    async def signs_in(password: str) -> bool:
+        db = Database(load_settings(env).database_url)
+        try:
+            async with db.read() as session:
+                return await accounts.authenticate(session, email, password) is not None
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(signs_in("a long passphrase"))
+    assert not asyncio.run(signs_in("short"))

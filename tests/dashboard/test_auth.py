@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import timedelta
 
@@ -149,6 +150,33 @@ async def test_login_is_throttled_per_address(
         "/login", data={"csrf_token": token, "email": tenant.email, "password": tenant.password}
     )
     assert blocked.status_code == 429
+
+
+async def test_parallel_guesses_cannot_outrun_the_throttle(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    tenant = await factory.account()
+    token = csrf_of((await client.get("/login")).text)
+
+    async def guess(n: int) -> int:
+        data = {"csrf_token": token, "email": tenant.email, "password": f"wrong guess {n}"}
+        return (await client.post("/login", data=data)).status_code
+
+    # All sent at once: each takes its place in the window before its password is checked.
+    statuses = await asyncio.gather(*(guess(n) for n in range(25)))
+    assert statuses.count(400) == 5  # exactly the email's budget was really checked
+    assert statuses.count(429) == 20
+
+
+async def test_right_passwords_do_not_use_up_the_address(
+    client: httpx.AsyncClient, app: FastAPI, factory: Factory
+) -> None:
+    rules = ThrottleRules(failures_per_ip=RateLimitItemPerMinute(3, 15))
+    app.state.login_throttle = LoginThrottle(app.state.settings.redis_url, rules)
+    people = [await factory.account() for _ in range(5)]
+    for person in people:  # five sign-ins from one office address, budget of three failures
+        client.cookies.clear()
+        assert await sign_in_tenant(client, person)
 
 
 async def test_success_clears_the_email_window(client: httpx.AsyncClient, factory: Factory) -> None:

@@ -388,3 +388,21 @@ async def _own_session_id(app: FastAPI, account_id: str) -> str:
 )
 def test_browsers_are_described_plainly(agent: str | None, described: str) -> None:
     assert describe_browser(agent) == described
+
+
+async def test_numbers_in_odd_digits_are_not_numbers(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    """ "²" and "①" pass str.isdigit() but not int(): never a 500."""
+    tenant = await factory.account()
+    token = await sign_in_tenant(client, tenant)
+    for odd in ("²", "①", "٣", "1²"):
+        for path in ("/settings/credits", "/media"):
+            page = await client.get(path, params={"page": odd})
+            assert page.status_code == 200, (path, odd)
+        created = await client.post(
+            "/settings/api/keys",
+            data={"csrf_token": token, "name": "odd", "type": "read_only", "expires_in_days": odd},
+        )
+        assert created.status_code == 400, odd
+        assert "Expiry must be a number of days" in created.text

@@ -78,6 +78,25 @@ async def test_create_edit_use_and_delete_a_style(
         ),
     )
     assert saved.status_code == 303
+    # Saved from the in-place (htmx) form: the whole page reloads, so the row above the
+    # form shows the new name and the notice appears, rather than only the form closing.
+    in_place = await client.post(
+        f"{PAGE}/{style_id}/edit",
+        headers={"HX-Request": "true"},
+        data=form(
+            api.tenant.workspace_id,
+            csrf,
+            name="Calm",
+            tone="calm and precise",
+            emoji_use="none",
+            hashtag_count="0",
+            example_post=["We fixed the oven."],
+        ),
+    )
+    assert in_place.status_code == 200
+    reloaded = in_place.headers["hx-redirect"]
+    assert reloaded == f"{PAGE}?workspace={api.tenant.workspace_id}&done=saved"
+    assert "Writing style saved" in (await client.get(reloaded)).text
     async with app.state.db.read() as session:
         (row,) = await styles.list_styles(session, api.tenant.workspace_id)
     assert (row.name, row.tone, row.emoji_use, row.hashtag_count) == (

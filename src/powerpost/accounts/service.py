@@ -106,6 +106,12 @@ async def authenticate(session: AsyncSession, email: str, password: str) -> Acco
 async def change_password(session: AsyncSession, account: Account, current: str, new: str) -> None:
     if not await passwords.verify_password(account.password_hash, current):
         raise AccountRefused("The current password is not correct")
+    await set_password(session, account, new)
+
+
+async def set_password(session: AsyncSession, account: Account, new: str) -> None:
+    """Set the password without the old one (the operator's reset, or a CLI-made account
+    that never had one); the caller ends the account's dashboard sessions."""
     try:
         passwords.check_password_rules(new)
     except ValueError as exc:

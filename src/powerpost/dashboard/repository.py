@@ -39,6 +39,10 @@ async def delete_others(session: AsyncSession, account_id: str, keep_id: str) ->
     )
 
 
+async def delete_all_of_account(session: AsyncSession, account_id: str) -> None:
+    await session.execute(delete(DashboardSession).where(DashboardSession.account_id == account_id))
+
+
 async def delete_stale(
     session: AsyncSession, account_id: str, now: datetime, idle_cutoff: datetime
 ) -> None:

@@ -1,7 +1,9 @@
 """Sign-in throttling per client address and per email (limits.aio, fixed windows).
 
-Only failures count, so a person who types the password right is never slowed down, and a
-success clears the email's window. Unknown emails count like known ones: the throttle
+Every attempt takes its place in both windows *before* the password is checked, in one
+atomic increment, so guesses sent in parallel cannot all slip past the check; a success
+hands the address's place back and clears the email's window, so in effect only failures
+count and a person who types the password right is never slowed down. Unknown emails count like known ones: the throttle
 must not reveal which addresses have accounts. Emails are hashed before they become
 storage keys. Like the API limiter, an unreachable Redis fails open, loudly.
 """
@@ -70,21 +72,31 @@ class LoginThrottle:
         except Exception as exc:
             log.error("sign-in throttle storage unavailable: %s", exc)
 
-    async def login_blocked(self, ip: str, email: str) -> int | None:
-        """Seconds to wait when this address or this email used up its failures."""
-        by_ip = await self._retry_after(self.rules.failures_per_ip, "dash-login-ip", ip)
-        by_email = await self._retry_after(
+    async def _take(self, item: RateLimitItem, *identifiers: str) -> int | None:
+        """Count one attempt; seconds to wait when that went past the limit."""
+        try:
+            if await self._limiter.hit(item, *identifiers):
+                return None
+            stats = await self._limiter.get_window_stats(item, *identifiers)
+        except Exception as exc:
+            log.error("sign-in throttle storage unavailable, not throttling: %s", exc)
+            return None
+        return max(1, math.ceil(stats.reset_time - time.time()))
+
+    async def begin_attempt(self, ip: str, email: str) -> int | None:
+        """Count a password attempt against this address and this email before the
+        password is checked; seconds to wait when either has used up its failures."""
+        by_ip = await self._take(self.rules.failures_per_ip, "dash-login-ip", ip)
+        by_email = await self._take(
             self.rules.failures_per_email, "dash-login-email", _email_id(email)
         )
         waits = [w for w in (by_ip, by_email) if w is not None]
         return max(waits) if waits else None
 
-    async def login_failed(self, ip: str, email: str) -> None:
-        await self._hit(self.rules.failures_per_ip, "dash-login-ip", ip)
-        await self._hit(self.rules.failures_per_email, "dash-login-email", _email_id(email))
-
-    async def login_succeeded(self, email: str) -> None:
+    async def attempt_succeeded(self, ip: str, email: str) -> None:
+        """The password was right: give the address its place back, forget the email's."""
         try:
+            await self._limiter.hit(self.rules.failures_per_ip, "dash-login-ip", ip, cost=-1)
             await self._limiter.clear(
                 self.rules.failures_per_email, "dash-login-email", _email_id(email)
             )

@@ -19,6 +19,7 @@ from powerpost.kit.clock import utcnow
 from powerpost.kit.errors import Conflict, NotFound, ValidationError
 from powerpost.kit.ids import new_id, parse_uuid
 from powerpost.kit.lookup import get_or_404
+from powerpost.kit.numbers import whole_number
 from powerpost.models import WritingStyleRow
 
 NAME_MAX = 80
@@ -80,8 +81,8 @@ def check_style(
     count: int | None = None
     if isinstance(hashtag_count, int) and not isinstance(hashtag_count, bool):
         count = hashtag_count
-    elif isinstance(hashtag_count, str) and hashtag_count.strip().isdigit():
-        count = int(hashtag_count.strip())
+    elif isinstance(hashtag_count, str):
+        count = whole_number(hashtag_count)
     if count is None or not 0 <= count <= HASHTAGS_MAX:
         errors["hashtag_count"] = f"The hashtag count is a whole number from 0 to {HASHTAGS_MAX}."
     examples = tuple(text.strip() for text in example_posts if text.strip())

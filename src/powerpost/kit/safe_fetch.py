@@ -29,6 +29,7 @@ from powerpost.kit.netguard import (
     check_url_shape,
     guarded_transport,
 )
+from powerpost.kit.numbers import whole_number
 
 __all__ = [
     "USER_AGENT",
@@ -229,8 +230,8 @@ def _content_kind(url: str, response: httpx.Response) -> bool:
 
 async def _read_capped(url: str, response: httpx.Response, max_bytes: int) -> bytes:
     too_large = FetchFailed(url, f"the page is larger than {max_bytes} bytes")
-    declared_length = response.headers.get("Content-Length", "").strip()
-    if declared_length.isdigit() and int(declared_length) > max_bytes:
+    declared_length = whole_number(response.headers.get("Content-Length"))
+    if declared_length is not None and declared_length > max_bytes:
         raise too_large
 
     encoding = response.headers.get("Content-Encoding", "identity").strip().lower()

@@ -86,7 +86,7 @@ async def change_password(
         )
     ip = client_ip(request)
     limiter = throttle(request)
-    wait = await limiter.login_blocked(ip, viewer.email)
+    wait = await limiter.begin_attempt(ip, viewer.email)
     if wait is not None:
         return await _page(
             request,
@@ -101,9 +101,11 @@ async def change_password(
     try:
         await accounts.change_password(session, account, current, new)
     except accounts.AccountRefused as refused:
-        if not await passwords.verify_password(account.password_hash, current):
-            await limiter.login_failed(ip, viewer.email)
+        if await passwords.verify_password(account.password_hash, current):
+            # The current password was right (the new one was refused): not a guess.
+            await limiter.attempt_succeeded(ip, viewer.email)
         return await _page(request, session, viewer, status=400, error=str(refused))
+    await limiter.attempt_succeeded(ip, viewer.email)
     # A new password ends every other session, and this one gets a fresh token too.
     issued = await begin_session(session, request, account.id)
     await sessions.end_other_sessions(session, account.id, issued.record.id)

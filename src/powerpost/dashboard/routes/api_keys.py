@@ -21,6 +21,7 @@ from powerpost.dashboard.errors import PageNotFound
 from powerpost.dashboard.rendering import render
 from powerpost.dashboard.routes.common import recent_login_gate, redirect
 from powerpost.dashboard.sessions import Viewer
+from powerpost.kit.numbers import whole_number
 from powerpost.kit.security import KeyHasher
 
 log = logging.getLogger("powerpost.dashboard")
@@ -126,9 +127,10 @@ def _read_create_form(form: Form) -> CreateForm:
 def _expiry_days(raw: str) -> int | None:
     if not raw:
         return None
-    if not raw.isdigit():
+    days = whole_number(raw)
+    if days is None:
         raise keys.KeyRefused("Expiry must be a number of days")
-    return int(raw)
+    return days
 
 
 @router.post("/settings/api/keys")

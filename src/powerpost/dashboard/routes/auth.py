@@ -114,16 +114,15 @@ async def login(request: Request, session: AnonymousWrite, form: Form) -> Respon
             allow_signup=_settings(request).allow_signup,
         )
 
-    wait = await limiter.login_blocked(ip, email)
+    wait = await limiter.begin_attempt(ip, email)
     if wait is not None:
         log.warning("dashboard sign-in throttled (ip=%s)", ip)
         return again(f"Too many sign-in attempts. Try again in {minutes(wait)}.", 429)
     account = await accounts.authenticate(session, email, password)
     if account is None:
-        await limiter.login_failed(ip, email)
         log.info("dashboard sign-in failed (ip=%s)", ip)
         return again(WRONG_CREDENTIALS, 400)
-    await limiter.login_succeeded(email)
+    await limiter.attempt_succeeded(ip, email)
     issued = await begin_session(session, request, account.id)
     return _signed_in_response(request, issued.token, target or HOME)
 

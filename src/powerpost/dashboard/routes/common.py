@@ -14,9 +14,10 @@ from powerpost.accounts import service as accounts
 from powerpost.dashboard import sessions
 from powerpost.dashboard.deps import CSRF_FIELD, client_ip, field, throttle
 from powerpost.dashboard.errors import PageNotFound
-from powerpost.dashboard.rendering import PAGE_HEADERS, render
+from powerpost.dashboard.rendering import PAGE_HEADERS, is_htmx, render
 from powerpost.dashboard.sessions import Viewer
 from powerpost.kit.ids import parse_uuid
+from powerpost.kit.numbers import whole_number
 from powerpost.models import Workspace
 
 REAUTH_FIELD = "reauth_password"
@@ -71,9 +72,23 @@ def clear_session_cookie(response: Response, request: Request) -> None:
     )
 
 
+def page_number(raw: str | None, last: int) -> int:
+    """A ?page= value: 1 when missing or not a number, at most ``last``."""
+    return min(max(1, whole_number(raw) or 1), last)
+
+
 def redirect(url: str) -> RedirectResponse:
     """See-other after a form post (the browser then GETs the page)."""
     return RedirectResponse(url, status_code=303, headers=PAGE_HEADERS)
+
+
+def reload_page(request: Request, url: str) -> Response:
+    """After a form that htmx posted in place: load ``url`` as a whole page, so every part
+    it changed (the row above the form, the notice) shows the new state; a plain form post
+    gets the usual see-other."""
+    if is_htmx(request):
+        return Response(status_code=200, headers={**PAGE_HEADERS, "HX-Redirect": url})
+    return redirect(url)
 
 
 def prelogin_token(request: Request) -> tuple[str, bool]:
@@ -120,16 +135,16 @@ async def recent_login_gate(
     if password:
         ip = client_ip(request)
         limiter = throttle(request)
-        wait = await limiter.login_blocked(ip, viewer.email)
+        wait = await limiter.begin_attempt(ip, viewer.email)
         if wait is not None:
             error = f"Too many wrong passwords. Try again in {minutes(wait)}."
             status = 429
         else:
             account = await accounts.authenticate(session, viewer.email, password)
             if account is not None and account.id == viewer.account_id:
+                await limiter.attempt_succeeded(ip, viewer.email)
                 await sessions.confirm_password(session, viewer)
                 return None
-            await limiter.login_failed(ip, viewer.email)
             error = "That password is not correct."
             status = 400
     replay = [

@@ -15,7 +15,7 @@ from powerpost.dashboard.deps import CheckedViewer, CurrentViewer, Form, PageRea
 from powerpost.dashboard.deps import field as form_field
 from powerpost.dashboard.errors import PageNotFound
 from powerpost.dashboard.rendering import CONTENT_SECURITY_POLICY, render
-from powerpost.dashboard.routes.common import chosen_workspace, redirect
+from powerpost.dashboard.routes.common import chosen_workspace, page_number, redirect
 from powerpost.dashboard.sessions import Viewer
 from powerpost.kit.errors import NotFound
 from powerpost.media import service as media
@@ -108,12 +108,6 @@ def _view(item: Media, settings: Settings) -> MediaView:
     )
 
 
-def _page_number(raw: str | None) -> int:
-    if raw is None or not raw.isdigit():
-        return 1
-    return min(max(1, int(raw)), MAX_PAGE)
-
-
 async def _page(
     request: Request,
     session: AsyncSession,
@@ -128,7 +122,7 @@ async def _page(
     settings: Settings = request.app.state.settings
     listing = await workspaces.list_workspaces(session, viewer.account_id)
     workspace = chosen_workspace(listing, workspace_raw)
-    page = _page_number(request.query_params.get("page"))
+    page = page_number(request.query_params.get("page"), MAX_PAGE)
     items, total = await media.list_media(
         session, workspace.id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
     )

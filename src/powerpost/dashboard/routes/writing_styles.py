@@ -13,7 +13,7 @@ from powerpost.dashboard.deps import field as form_field
 from powerpost.dashboard.deps import fields as form_fields
 from powerpost.dashboard.errors import PageNotFound
 from powerpost.dashboard.rendering import render
-from powerpost.dashboard.routes.common import chosen_workspace, redirect
+from powerpost.dashboard.routes.common import chosen_workspace, redirect, reload_page
 from powerpost.dashboard.sessions import Viewer
 from powerpost.generation import styles
 from powerpost.kit.errors import Conflict, NotFound
@@ -153,7 +153,7 @@ async def edit_style(
             request, session, viewer, workspace.id, status=400, editing=style_id,
             draft=_draft(form), errors=invalid.errors,
         )  # fmt: skip
-    return redirect(f"{PAGE}?workspace={workspace.id}&done=saved")
+    return reload_page(request, f"{PAGE}?workspace={workspace.id}&done=saved")
 
 
 @router.post(PAGE + "/{style_id}/delete")

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import sqlite3
 import threading
 from pathlib import Path
 
 from alembic import command
 from alembic.config import Config
+from sqlalchemy.engine import make_url
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -22,6 +25,21 @@ def alembic_config(database_url: str) -> Config:
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Run migrations to `revision`. env.py calls asyncio.run, so inside a running loop
     the work moves to a fresh thread."""
+    _run_upgrade(database_url, revision)
+    _use_wal(database_url)
+
+
+def _use_wal(database_url: str) -> None:
+    """Leave a SQLite file in WAL mode (it is stored in the file): readers then never wait
+    for the writer, and no later connection has to switch modes while others read."""
+    url = make_url(database_url)
+    if not url.drivername.startswith("sqlite") or url.database in (None, "", ":memory:"):
+        return
+    with contextlib.closing(sqlite3.connect(url.database, timeout=30)) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
+
+
+def _run_upgrade(database_url: str, revision: str) -> None:
     config = alembic_config(database_url)
     try:
         asyncio.get_running_loop()

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
+import time
 
 import pytest
 from fastapi import FastAPI
@@ -12,6 +14,7 @@ from fastapi import FastAPI
 from powerpost.accounts import service as accounts
 from powerpost.app import create_app
 from powerpost.config import Settings
+from powerpost.jobs.broker import XREAD_BLOCK_MS
 from powerpost.kit.db import Database
 from tests.fixtures import db as testdb
 from tests.jobs.support import FAST, EngineFactory, Tenant, add_job, load, wait_for_status
@@ -88,3 +91,25 @@ async def test_an_unreachable_redis_does_not_stop_the_server(
     assert (job.status, job.attempts) == ("queued", 0)
     assert job.kicked_at is not None  # the dispatcher tried, and will again
     await engine.stop()
+
+
+@pytest.mark.skipif(not testdb.REDIS_URL, reason="needs POWERPOST_TEST_REDIS_URL")
+async def test_an_idle_worker_still_hears_kicks(
+    make_engine: EngineFactory, db: Database, tenant: Tenant, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A receiver waits in XREADGROUP for XREAD_BLOCK_MS at a time; idling through more
+    than one such wait must not break it (it did when the socket timeout equalled it)."""
+    caplog.set_level(logging.ERROR, logger="powerpost.jobs")
+    worker = make_engine(broker=None, execute=True, dispatch=False)
+    api = make_engine(broker=None, execute=False, dispatch=False)
+    await worker.start()
+    await api.start()
+    await asyncio.sleep(XREAD_BLOCK_MS / 1000 * 1.5)  # idle through a full block and more
+    async with db.write() as session:
+        job_id, _ = await add_job(session, tenant)
+    started = time.monotonic()
+    job = await wait_for_status(db, job_id, "succeeded", within=15)
+    # No dispatcher here: only the kick through the stream can have started it, at once.
+    assert time.monotonic() - started < 3
+    assert job.claimed_by == worker.worker_id
+    assert not [r for r in caplog.records if "job receiver failed" in r.getMessage()]

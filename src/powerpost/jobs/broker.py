@@ -16,6 +16,12 @@ QUEUE_NAME = "powerpost:jobs"
 CONSUMER_GROUP = "powerpost-workers"
 # Acked entries stay in a stream until trimmed; kicks are cheap to lose, memory is not.
 STREAM_MAXLEN = 100_000
+# A receiver waits this long in each XREADGROUP for new kicks...
+XREAD_BLOCK_MS = 5000
+# ...so a read on its socket must be allowed to take longer than that. redis-py's default
+# socket timeout (5 s) equals the block time: every idle wait ended in a TimeoutError that
+# killed the receiver, and idle workers spent most of their time reconnecting.
+SOCKET_TIMEOUT_SECONDS = XREAD_BLOCK_MS / 1000 + 10
 
 
 def make_broker(settings: Settings) -> AsyncBroker:
@@ -28,7 +34,9 @@ def make_broker(settings: Settings) -> AsyncBroker:
             consumer_group_name=CONSUMER_GROUP,
             maxlen=STREAM_MAXLEN,
             approximate=True,
-            xread_block=5000,
+            xread_block=XREAD_BLOCK_MS,
+            socket_timeout=SOCKET_TIMEOUT_SECONDS,
+            socket_connect_timeout=5,
             # A kick the receiver never acknowledged is reclaimed by another worker after
             # this long; the dispatcher usually gets there first.
             idle_timeout=120_000,

@@ -21,6 +21,7 @@ import os
 import re
 import secrets
 import socket
+import time
 import weakref
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
@@ -53,6 +54,11 @@ ON_FAILURE_RETRIES = 3
 # A server asking us to wait longer than this is treated as asking for this.
 MAX_RETRY_AFTER = 3600.0
 WORKER_LOST = "WORKER_LOST"
+# The stream receiver's reconnect delay: doubling from the first to the cap, and back to
+# the first once a receiver has listened this long before failing.
+RECEIVER_RETRY_FIRST = 0.5
+RECEIVER_RETRY_CAP = 30.0
+RECEIVER_HEALTHY_AFTER = 60.0
 _CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 
 
@@ -215,8 +221,9 @@ class JobEngine:
     async def _consume(self, broker: AsyncBroker) -> None:
         """Take kicks from the stream until stop(); if Redis goes away, keep trying to
         reconnect rather than leave a worker that silently consumes nothing."""
-        delay = 0.5
+        delay = RECEIVER_RETRY_FIRST
         while not self._receiver_stop.is_set():
+            started = time.monotonic()
             try:
                 if not self._broker_up:
                     await broker.startup()
@@ -234,11 +241,14 @@ class JobEngine:
                 await receiver.listen(self._receiver_stop)
                 return
             except Exception as exc:
+                if time.monotonic() - started > RECEIVER_HEALTHY_AFTER:
+                    # It worked for a while: a fresh failure, not a run of them.
+                    delay = RECEIVER_RETRY_FIRST
                 log.error("job receiver failed (%s); reconnecting in %.1fs", exc, delay)
             try:
                 await asyncio.wait_for(self._receiver_stop.wait(), timeout=delay)
             except TimeoutError:
-                delay = min(delay * 2, 30.0)
+                delay = min(delay * 2, RECEIVER_RETRY_CAP)
 
     async def _forget_consumer(self, broker: AsyncBroker) -> None:
         """Every worker start adds a named consumer to the Redis group; remove ours so a

@@ -8,9 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
-from tests.fixtures.factories import Factory
+from tests.fixtures.factories import Factory, Tenant
 from tests.media.support import (
     PE_BYTES,
     api_client,
@@ -26,14 +26,15 @@ from powerpost.kit.errors import NotFound, StorageQuotaExceeded, ValidationError
 from powerpost.media import service
 from powerpost.media.inspect import extract_key_frames
 from powerpost.media.service import (
+    add_staged,
     delete_media,
     facts_of,
+    generated_media,
     get_workspace_media,
     open_local,
     sanitize_file_name,
-    store_generated,
 )
-from powerpost.models import Account, Media
+from powerpost.models import Account, Media, MediaReservation
 from powerpost.workspaces import service as workspaces
 
 
@@ -97,24 +98,31 @@ async def test_unknown_malformed_and_deleted_ids_are_not_found(
             await get_workspace_media(session, workspace_id, [media_id])
 
 
-# --- store_generated ------------------------------------------------------------------------
+# --- generated media ------------------------------------------------------------------------
 
 
-async def test_store_generated_from_bytes(
-    app: FastAPI, client: httpx.AsyncClient, factory: Factory
-) -> None:
-    tenant = await factory.account()
-    content = image_bytes("WEBP", (200, 100))
-    async with app.state.db.write() as session:
-        media = await store_generated(
-            session,
+async def _store_generated(app: FastAPI, tenant: Tenant, **source: object) -> Media:
+    """Stage a generated file and add its row in a transaction of the caller's own."""
+    async with (
+        generated_media(
+            app.state.db,
             app.state.storage,
             account_id=tenant.account_id,
             workspace_id=tenant.workspace_id,
-            data=content,
-            declared="image",
-            file_name="sunset.webp",
-        )
+            **source,  # type: ignore[arg-type]
+        ) as media,
+        app.state.db.write() as session,
+    ):
+        await add_staged(session, media)
+    return media
+
+
+async def test_generated_media_from_bytes(app: FastAPI, factory: Factory) -> None:
+    tenant = await factory.account()
+    content = image_bytes("WEBP", (200, 100))
+    media = await _store_generated(
+        app, tenant, data=content, declared="image", file_name="sunset.webp"
+    )
     assert media.origin == "generated"
     assert (media.kind, media.mime_type, media.width, media.height) == (
         "image",
@@ -123,27 +131,22 @@ async def test_store_generated_from_bytes(
         100,
     )
     assert await storage_used(app, tenant.account_id) == len(content)
+    assert await media_rows(app, tenant.account_id) == 1
     async with open_local(app.state.storage, media) as path:
         assert path.read_bytes() == content
     assert await app.state.storage.exists(media.thumbnail_key)
     assert files_under(app.state.settings.data_dir / "tmp") == []
+    assert await reservations(app) == 0
 
 
-async def test_store_generated_from_a_path_leaves_the_path(
+async def test_generated_media_from_a_path_leaves_the_path(
     app: FastAPI, factory: Factory, videos: dict[str, Path]
 ) -> None:
     tenant = await factory.account()
     source = videos["silent"]
-    async with app.state.db.write() as session:
-        media = await store_generated(
-            session,
-            app.state.storage,
-            account_id=tenant.account_id,
-            workspace_id=tenant.workspace_id,
-            path=source,
-            declared="video",
-            file_name="generated.mp4",
-        )
+    media = await _store_generated(
+        app, tenant, path=source, declared="video", file_name="generated.mp4"
+    )
     assert source.exists()
     assert media.kind == "video"
     async with open_local(app.state.storage, media) as local:
@@ -155,59 +158,111 @@ async def test_store_generated_from_a_path_leaves_the_path(
     assert await storage_used(app, tenant.account_id) == source.stat().st_size
 
 
-async def test_store_generated_failures_leave_nothing_and_the_session_usable(
+async def test_the_slow_work_happens_before_the_callers_transaction(
+    app: FastAPI, factory: Factory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Probing and copying to storage must not run while a job holds its transaction
+    (on SQLite that is the write lock of the whole database)."""
+    tenant = await factory.account()
+    in_transaction: list[bool] = []
+    writing = {"open": False}
+    real_write = service._write_objects
+
+    async def watched_write(*args: object) -> None:
+        in_transaction.append(writing["open"])
+        await real_write(*args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(service, "_write_objects", watched_write)
+    async with generated_media(
+        app.state.db,
+        app.state.storage,
+        account_id=tenant.account_id,
+        workspace_id=tenant.workspace_id,
+        data=image_bytes(),
+        declared="image",
+        file_name="a.png",
+    ) as media:
+        async with app.state.db.write() as session:
+            writing["open"] = True
+            await add_staged(session, media)
+        writing["open"] = False
+    assert in_transaction == [False]
+    assert await media_rows(app, tenant.account_id) == 1
+
+
+async def test_generated_media_not_added_or_failed_leaves_nothing(
     app: FastAPI, factory: Factory
 ) -> None:
     tenant = await factory.account()
     storage = app.state.storage
     good = image_bytes("PNG", (40, 40))
-    async with app.state.db.write() as session:
-        kept = await store_generated(
-            session,
+    kept = await _store_generated(app, tenant, data=good, declared="image", file_name="k.png")
+    with pytest.raises(ValidationError, match="not a JPEG, PNG or WebP"):
+        await _store_generated(app, tenant, data=PE_BYTES, declared="image", file_name="e.png")
+    await set_quota(app, tenant.account_id, len(good) + 10)
+    with pytest.raises(StorageQuotaExceeded):
+        await _store_generated(
+            app,
+            tenant,
+            data=image_bytes("PNG", (60, 60), "blue"),
+            declared="image",
+            file_name="too-much.png",
+        )
+    await set_quota(app, tenant.account_id, 10**9)
+
+    # The caller's transaction fails after the row was added: it is rolled back, and the
+    # staged objects and quota go with it.
+    async def lose_the_lease_after_adding() -> None:
+        async with (
+            generated_media(
+                app.state.db,
+                storage,
+                account_id=tenant.account_id,
+                workspace_id=tenant.workspace_id,
+                data=image_bytes("PNG", (30, 30), "green"),
+                declared="image",
+                file_name="rolled-back.png",
+            ) as media,
+            app.state.db.write() as session,
+        ):
+            await add_staged(session, media)
+            raise RuntimeError("the job lost its lease")
+
+    with pytest.raises(RuntimeError, match="the job lost its lease"):
+        await lose_the_lease_after_adding()
+    # The block that never adds the row at all: undone the same way.
+    async with generated_media(
+        app.state.db,
+        storage,
+        account_id=tenant.account_id,
+        workspace_id=tenant.workspace_id,
+        data=image_bytes("PNG", (20, 20), "yellow"),
+        declared="image",
+        file_name="never-added.png",
+    ):
+        pass
+    with pytest.raises(ValueError, match="exactly one"):
+        async with generated_media(
+            app.state.db,
             storage,
             account_id=tenant.account_id,
             workspace_id=tenant.workspace_id,
-            data=good,
             declared="image",
-            file_name="kept.png",
-        )
-        with pytest.raises(ValidationError, match="not a JPEG, PNG or WebP"):
-            await store_generated(
-                session,
-                storage,
-                account_id=tenant.account_id,
-                workspace_id=tenant.workspace_id,
-                data=PE_BYTES,
-                declared="image",
-                file_name="evil.png",
-            )
-        await set_quota_in(session, tenant.account_id, len(good) + 10)
-        with pytest.raises(StorageQuotaExceeded):
-            await store_generated(
-                session,
-                storage,
-                account_id=tenant.account_id,
-                workspace_id=tenant.workspace_id,
-                data=image_bytes("PNG", (60, 60), "blue"),
-                declared="image",
-                file_name="too-much.png",
-            )
-        with pytest.raises(ValueError, match="exactly one"):
-            await store_generated(
-                session,
-                storage,
-                account_id=tenant.account_id,
-                workspace_id=tenant.workspace_id,
-                declared="image",
-                file_name="nothing.png",
-            )
-    # The transaction committed what succeeded and nothing of what failed.
+            file_name="nothing.png",
+        ):
+            pass
     assert await media_rows(app, tenant.account_id) == 1
     assert await storage_used(app, tenant.account_id) == len(good)
+    assert await reservations(app) == 0
     stored = files_under(app.state.settings.data_dir / "media")
     assert {p.name for p in stored} == {"original.png", "thumbnail.jpg"}
     assert all(kept.id in str(p) for p in stored)
     assert files_under(app.state.settings.data_dir / "tmp") == []
+
+
+async def reservations(app: FastAPI) -> int:
+    async with app.state.db.read() as session:
+        return int(await session.scalar(select(func.count()).select_from(MediaReservation)) or 0)
 
 
 async def set_quota_in(session: AsyncSession, account_id: str, quota: int) -> None:
@@ -225,16 +280,19 @@ async def test_delete_frees_quota_exactly_once_under_concurrent_deletes(
     account_id, workspace_id, media_id, size = await _upload(client, factory)
     assert await storage_used(app, account_id) == size
     # A second file keeps usage above zero: a double release would show.
-    async with app.state.db.write() as session:
-        extra = await store_generated(
-            session,
+    async with (
+        generated_media(
+            app.state.db,
             app.state.storage,
             account_id=account_id,
             workspace_id=workspace_id,
             data=image_bytes("JPEG", (50, 50)),
             declared="image",
             file_name="extra.jpg",
-        )
+        ) as extra,
+        app.state.db.write() as session,
+    ):
+        await add_staged(session, extra)
     total = await storage_used(app, account_id)
     assert total == size + extra.file_size
 

@@ -163,7 +163,7 @@ async def test_an_upload_judged_abandoned_while_storing_fails_cleanly(
     response = await api.upload(image_bytes(), "image", "slow.png")
     assert response.status_code == 500
     assert response.json()["error"]["message"] == (
-        "The upload took too long to store; please try again"
+        "Storing the file took too long; please try again"
     )
     assert await storage_used(app, api.tenant.account_id) == 0  # released once, not twice
     assert await _reservations(app) == 0

@@ -31,7 +31,12 @@ from powerpost.jobs import (
 from powerpost.kit.clock import utcnow
 from powerpost.kit.errors import AppError, NotFound
 from powerpost.kit.ids import new_id
-from powerpost.media.service import get_workspace_media, open_local, store_generated
+from powerpost.media.service import (
+    add_staged,
+    generated_media,
+    get_workspace_media,
+    open_local,
+)
 from powerpost.media.storage import Storage, storage_for
 from powerpost.models import ImageGeneration, ImageGenerationImage, Media
 
@@ -139,16 +144,19 @@ class GenerateImages:
             return result.error or "the provider could not produce this picture"
         extension = _EXTENSIONS.get(result.image.mime_type, "png")
         try:
-            async with ctx.transaction() as session:
-                media = await store_generated(
-                    session,
+            async with (
+                generated_media(
+                    ctx.db,
                     storage,
                     account_id=generation.account_id,
                     workspace_id=generation.workspace_id,
                     data=result.image.data,
                     declared="image",
                     file_name=f"image-{generation.id[:8]}-{position + 1}.{extension}",
-                )
+                ) as media,
+                ctx.transaction() as session,
+            ):
+                await add_staged(session, media)
                 session.add(
                     ImageGenerationImage(
                         id=new_id(),

@@ -48,9 +48,11 @@ from powerpost.kit.db import Database
 
 log = logging.getLogger("powerpost.jobs")
 
-# on_failure refunds and reports; if it raises (a database hiccup) it is tried again this
-# many more times before the job is marked failed without it.
-ON_FAILURE_RETRIES = 3
+# on_failure refunds and reports; if it raises (a database outage) it is tried again, with
+# the same capped backoff as attempts, this many more times before the job is marked
+# failed without it: with the default 5-minute cap that is hours, so an outage of that
+# length still ends in the refund rather than credits held for good.
+ON_FAILURE_RETRIES = 100
 # A server asking us to wait longer than this is treated as asking for this.
 MAX_RETRY_AFTER = 3600.0
 WORKER_LOST = "WORKER_LOST"

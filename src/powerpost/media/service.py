@@ -39,16 +39,18 @@ from powerpost.models import Media
 __all__ = [
     "MAX_BYTES",
     "MediaFile",
+    "add_staged",
     "create_upload",
     "delete_media",
+    "discard_staged",
     "facts_of",
     "file_for",
+    "generated_media",
     "get_workspace_media",
     "list_media",
     "open_local",
     "quota_usage",
     "sanitize_file_name",
-    "store_generated",
     "too_large",
 ]
 
@@ -181,6 +183,73 @@ async def _finish(work: Awaitable[None]) -> None:
     await asyncio.shield(asyncio.ensure_future(work))
 
 
+async def _stage(
+    db: Database,
+    storage: Storage,
+    source: Path,
+    *,
+    account_id: str,
+    workspace_id: str,
+    declared: MediaKind,
+    file_name: str,
+    origin: str,
+) -> Media:
+    """Inspect ``source``, reserve its quota and store its objects, each in its own short
+    step, and return the media whose row is not written yet (see `add_staged`).
+
+    The reservation row makes the quota and the objects findable if the process dies
+    before the media row commits: the sweep gives them back (media/sweep.py).
+    """
+    async with _prepared(storage, source, declared) as prep:
+        media = _new_media(
+            prep,
+            account_id=account_id,
+            workspace_id=workspace_id,
+            file_name=file_name,
+            origin=origin,
+        )
+        async with db.write() as session:
+            reserved = await repository.reserve_quota(session, account_id, prep.size)
+            if reserved:
+                repository.add_reservation(session, media.id, account_id, prep.size, utcnow())
+        if not reserved:
+            raise StorageQuotaExceeded(
+                "This upload would exceed the account's storage quota; delete media to free space"
+                if origin == "upload"
+                else "The generated file would exceed the account's storage quota"
+            )
+        try:
+            await _write_objects(storage, media, source, prep)
+        except BaseException:
+            await _finish(discard_staged(db, storage, media))
+            raise
+    return media
+
+
+async def add_staged(session: AsyncSession, media: Media) -> None:
+    """Write the row of staged media in the caller's transaction; its reservation becomes
+    the row's share of the quota when that transaction commits."""
+    if await repository.drop_reservation(session, media.id) is None:
+        # The sweep judged this upload abandoned and gave its quota back.
+        raise InternalError("Storing the file took too long; please try again")
+    session.add(media)
+    await session.flush()
+
+
+async def discard_staged(db: Database, storage: Storage, media: Media) -> None:
+    """Undo `_stage` unless the media row was committed: release the reservation (once)
+    and remove the objects. Safe to call after success, where it changes nothing."""
+    async with db.write() as session:
+        dropped = await repository.drop_reservation(session, media.id)
+        if dropped is not None:
+            await repository.release_quota(session, *dropped)
+        # Failing after the row was committed (a cancelled request) must not take the
+        # files of a stored upload with it.
+        stored = await repository.exists(session, media.id)
+    if not stored:
+        await _delete_objects(storage, (media.storage_key, media.thumbnail_key))
+
+
 async def create_upload(
     db: Database,
     storage: Storage,
@@ -196,49 +265,28 @@ async def create_upload(
     Uses its own short transactions rather than the request's: on SQLite a write
     transaction held across ffprobe and a 500 MB copy would stall every other writer.
     """
-    async with _prepared(storage, source, declared) as prep:
-        media = _new_media(
-            prep,
-            account_id=account_id,
-            workspace_id=workspace_id,
-            file_name=file_name,
-            origin="upload",
-        )
+    media = await _stage(
+        db,
+        storage,
+        source,
+        account_id=account_id,
+        workspace_id=workspace_id,
+        declared=declared,
+        file_name=file_name,
+        origin="upload",
+    )
+    try:
         async with db.write() as session:
-            reserved = await repository.reserve_quota(session, account_id, prep.size)
-            if reserved:
-                repository.add_reservation(session, media.id, account_id, prep.size, utcnow())
-        if not reserved:
-            raise StorageQuotaExceeded(
-                "This upload would exceed the account's storage quota; delete media to free space"
-            )
-        try:
-            await _write_objects(storage, media, source, prep)
-            async with db.write() as session:
-                if await repository.drop_reservation(session, media.id) is None:
-                    # The sweep judged this upload abandoned and gave its quota back.
-                    raise InternalError("The upload took too long to store; please try again")
-                session.add(media)
-        except BaseException:
-            await _finish(_undo_upload(db, storage, media))
-            raise
+            await add_staged(session, media)
+    except BaseException:
+        await _finish(discard_staged(db, storage, media))
+        raise
     return media
 
 
-async def _undo_upload(db: Database, storage: Storage, media: Media) -> None:
-    async with db.write() as session:
-        dropped = await repository.drop_reservation(session, media.id)
-        if dropped is not None:
-            await repository.release_quota(session, *dropped)
-        # Failing after the row was committed (a cancelled request) must not take the
-        # files of a stored upload with it.
-        stored = await repository.exists(session, media.id)
-    if not stored:
-        await _delete_objects(storage, (media.storage_key, media.thumbnail_key))
-
-
-async def store_generated(
-    session: AsyncSession,
+@asynccontextmanager
+async def generated_media(
+    db: Database,
     storage: Storage,
     *,
     account_id: str,
@@ -247,15 +295,17 @@ async def store_generated(
     path: Path | None = None,
     declared: MediaKind,
     file_name: str,
-) -> Media:
-    """Add a generated file (bytes or a local file) to the library, origin=generated.
+) -> AsyncIterator[Media]:
+    """Stage a generated file (bytes, or a local file left in place) with the same
+    inspection, size limit, quota and thumbnail as an upload, origin=generated.
 
-    Same inspection, size limit, quota and thumbnail as an upload. The quota reservation
-    and the row go into a savepoint of the caller's transaction, so a failure here leaves
-    the caller's transaction usable and nothing reserved; ``path`` is left in place.
+    The slow work (probing, thumbnails, copying to storage) happens before the block and
+    outside any transaction: a job's fenced transaction, which holds SQLite's write lock
+    and PostgreSQL's row locks, then only has to `add_staged` the row. Whatever the block
+    does not commit (it raised, lost its lease, or never added the row) is undone.
     """
     if (data is None) == (path is None):
-        raise ValueError("store_generated needs exactly one of data and path")
+        raise ValueError("generated_media needs exactly one of data and path")
     spooled: Path | None = None
     if path is None:
         spooled = await asyncio.to_thread(storage.new_temp_path)
@@ -263,30 +313,23 @@ async def store_generated(
     try:
         if data is not None:
             await asyncio.to_thread(path.write_bytes, data)
-        async with _prepared(storage, path, declared) as prep:
-            media = _new_media(
-                prep,
-                account_id=account_id,
-                workspace_id=workspace_id,
-                file_name=file_name,
-                origin="generated",
-            )
-            try:
-                async with session.begin_nested():
-                    if not await repository.reserve_quota(session, account_id, prep.size):
-                        raise StorageQuotaExceeded(
-                            "The generated file would exceed the account's storage quota"
-                        )
-                    await _write_objects(storage, media, path, prep)
-                    session.add(media)
-                    await session.flush()
-            except BaseException:
-                await _finish(_delete_objects(storage, (media.storage_key, media.thumbnail_key)))
-                raise
+        media = await _stage(
+            db,
+            storage,
+            path,
+            account_id=account_id,
+            workspace_id=workspace_id,
+            declared=declared,
+            file_name=file_name,
+            origin="generated",
+        )
     finally:
         if spooled is not None:
             await asyncio.to_thread(spooled.unlink, True)
-    return media
+    try:
+        yield media
+    finally:
+        await _finish(discard_staged(db, storage, media))
 
 
 # --- reading --------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from powerpost.images.tasks import media_storage, provider_failure
 from powerpost.jobs import JobContext, JobError, PermanentJobError, register
 from powerpost.kit.errors import AppError
 from powerpost.kit.ffmpeg import ToolFailed, ToolMissing, probe
-from powerpost.media.service import open_local, store_generated
+from powerpost.media.service import add_staged, generated_media, open_local
 from powerpost.media.storage import Storage
 from powerpost.models import Media, VideoGeneration
 from powerpost.videos import repository, service
@@ -71,16 +71,19 @@ class GenerateVideo:
                 # final: a retry would pay the vendor again for a render no likelier to fit
                 raise PermanentJobError(mismatch, code=service.ERROR_CODE)
             try:
-                async with ctx.transaction() as session:
-                    media = await store_generated(
-                        session,
+                async with (
+                    generated_media(
+                        ctx.db,
                         storage,
                         account_id=generation.account_id,
                         workspace_id=generation.workspace_id,
                         path=rendered.path,
                         declared="video",
                         file_name=f"video-{generation.id[:8]}.mp4",
-                    )
+                    ) as media,
+                    ctx.transaction() as session,
+                ):
+                    await add_staged(session, media)
                     await service.succeed(session, ctx.settings, generation.id, media)
                     await ctx.finish(session)
             except AppError as exc:

@@ -46,6 +46,9 @@ class JobSettings:
     rekick_seconds: float = 15.0
     backoff_base: float = 2.0
     backoff_cap: float = 300.0
+    # On shutdown (a deploy), running jobs get this long to finish before they are
+    # interrupted and handed back; an interrupted attempt counts as one.
+    shutdown_grace: float = 10.0
     # Extra modules that register handlers (the features' tasks.py are found on their own).
     modules: tuple[str, ...] = ()
 
@@ -248,6 +251,9 @@ def _job_settings(get: Callable[[str], str | None]) -> JobSettings:
         ),
         backoff_base=base,
         backoff_cap=cap,
+        shutdown_grace=_seconds(
+            "POWERPOST_JOB_SHUTDOWN_GRACE", get("POWERPOST_JOB_SHUTDOWN_GRACE"), 10.0, minimum=0
+        ),
         modules=modules,
     )
 

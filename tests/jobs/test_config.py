@@ -30,6 +30,7 @@ def test_every_setting_is_read(tmp_path: Path) -> None:
         "POWERPOST_JOB_REKICK_SECONDS": "4",
         "POWERPOST_JOB_BACKOFF_BASE": "0.5",
         "POWERPOST_JOB_BACKOFF_CAP": "60",
+        "POWERPOST_JOB_SHUTDOWN_GRACE": "45",
         "POWERPOST_JOB_MODULES": "tests.jobs.handlers, my_pkg.tasks",
     }
     assert load_settings(env).jobs == JobSettings(
@@ -40,6 +41,7 @@ def test_every_setting_is_read(tmp_path: Path) -> None:
         rekick_seconds=4.0,
         backoff_base=0.5,
         backoff_cap=60.0,
+        shutdown_grace=45.0,
         modules=("tests.jobs.handlers", "my_pkg.tasks"),
     )
 
@@ -53,6 +55,7 @@ def test_every_setting_is_read(tmp_path: Path) -> None:
         ("POWERPOST_JOB_LEASE_SECONDS", "soon", "number of seconds"),
         ("POWERPOST_JOB_DISPATCH_INTERVAL", "nan", "between"),
         ("POWERPOST_JOB_BACKOFF_CAP", "0.5", "must not be below"),
+        ("POWERPOST_JOB_SHUTDOWN_GRACE", "-1", "between 0"),
         ("POWERPOST_JOB_MODULES", "tests/jobs/handlers.py", "dotted module names"),
     ],
 )

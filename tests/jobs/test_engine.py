@@ -609,3 +609,23 @@ async def test_a_stopped_engine_ignores_kicks(
     await engine.kick(job_id)
     await asyncio.sleep(0.1)
     assert (await load(db, job_id)).status == "queued"
+
+
+async def test_a_job_kicked_on_commit_is_not_kicked_again_by_the_dispatcher(
+    make_engine: EngineFactory, db: Database, tenant: Tenant
+) -> None:
+    engine = make_engine(dispatch=True)
+    kicked: list[str] = []
+    real_kick_many = engine.kick_many
+
+    async def counting_kick_many(job_ids: Sequence[str]) -> None:
+        kicked.extend(job_ids)
+        await real_kick_many(job_ids)
+
+    engine.kick_many = counting_kick_many  # type: ignore[method-assign]
+    await engine.start()
+    async with db.write() as session:
+        job_id, _ = await add_job(session, tenant, {"sleep_first": 0.3})
+    assert (await load(db, job_id)).kicked_at is not None  # stamped with the enqueue
+    await wait_for_status(db, job_id, "succeeded")
+    assert kicked.count(job_id) == 1  # the after-commit kick only, no dispatcher duplicate

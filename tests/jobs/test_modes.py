@@ -14,7 +14,12 @@ from fastapi import FastAPI
 from powerpost.accounts import service as accounts
 from powerpost.app import create_app
 from powerpost.config import Settings
-from powerpost.jobs.broker import XREAD_BLOCK_MS
+from powerpost.jobs.broker import (
+    CONSUMER_GROUP,
+    QUEUE_NAME,
+    XREAD_BLOCK_MS,
+    prune_dead_consumers,
+)
 from powerpost.kit.db import Database
 from tests.fixtures import db as testdb
 from tests.jobs.support import FAST, EngineFactory, Tenant, add_job, load, wait_for_status
@@ -113,3 +118,25 @@ async def test_an_idle_worker_still_hears_kicks(
     assert time.monotonic() - started < 3
     assert job.claimed_by == worker.worker_id
     assert not [r for r in caplog.records if "job receiver failed" in r.getMessage()]
+
+
+@pytest.mark.skipif(not testdb.REDIS_URL, reason="needs POWERPOST_TEST_REDIS_URL")
+async def test_dead_workers_consumers_are_pruned_and_live_ones_keep_working(
+    make_engine: EngineFactory, db: Database, tenant: Tenant
+) -> None:
+    from redis.asyncio import Redis
+
+    worker = make_engine(broker=None, execute=True, dispatch=False)
+    await worker.start()
+    broker = worker._broker
+    assert broker is not None
+    async with Redis(connection_pool=broker.connection_pool) as redis:  # type: ignore[attr-defined]
+        await redis.xgroup_createconsumer(QUEUE_NAME, CONSUMER_GROUP, "killed-worker-1")
+        removed = await prune_dead_consumers(broker, min_idle_ms=0)
+        left = [c["name"] for c in await redis.xinfo_consumers(QUEUE_NAME, CONSUMER_GROUP)]
+    assert "killed-worker-1" in removed
+    assert all(name not in (b"killed-worker-1", "killed-worker-1") for name in left)
+    # Pruning may have removed the live worker's consumer too: its next read recreates it.
+    async with db.write() as session:
+        job_id, _ = await add_job(session, tenant)
+    assert (await wait_for_status(db, job_id, "succeeded", within=15)).attempts == 1

@@ -7,6 +7,8 @@ is lost (a crash, a trimmed stream) is replaced by the dispatcher's next kick.
 
 from __future__ import annotations
 
+from typing import Any
+
 from taskiq import AsyncBroker, InMemoryBroker
 
 from powerpost.config import Settings
@@ -48,3 +50,32 @@ def make_broker(settings: Settings) -> AsyncBroker:
 
 def is_in_memory(broker: AsyncBroker) -> bool:
     return isinstance(broker, InMemoryBroker)
+
+
+# A consumer this long without reading is a worker that died without saying goodbye
+# (SIGKILL, a lost machine); a clean stop removes its own.
+DEAD_CONSUMER_IDLE_MS = 3_600_000
+
+
+async def prune_dead_consumers(
+    broker: AsyncBroker, min_idle_ms: int = DEAD_CONSUMER_IDLE_MS
+) -> list[str]:
+    """Remove the stream group's consumers idle for ``min_idle_ms`` that hold no
+    unacknowledged kicks; returns their names. Harmless to a live worker mistaken for a
+    dead one: Redis recreates a consumer on its next read, and there is nothing pending
+    to lose (kicks are acknowledged on receipt)."""
+    pool: Any = getattr(broker, "connection_pool", None)
+    queue: str | None = getattr(broker, "queue_name", None)
+    if pool is None or queue is None:
+        return []
+    from redis.asyncio import Redis
+
+    removed: list[str] = []
+    async with Redis(connection_pool=pool) as redis:
+        for consumer in await redis.xinfo_consumers(queue, CONSUMER_GROUP):
+            name = consumer["name"]
+            name = name.decode() if isinstance(name, bytes) else str(name)
+            if int(consumer["idle"]) >= min_idle_ms and int(consumer["pending"]) == 0:
+                await redis.xgroup_delconsumer(queue, CONSUMER_GROUP, name)
+                removed.append(name)
+    return removed

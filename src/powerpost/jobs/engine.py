@@ -16,6 +16,7 @@ completion is guarded, so nothing it does after that point lands.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import re
@@ -36,7 +37,13 @@ from taskiq.receiver import Receiver
 
 from powerpost.config import Settings
 from powerpost.jobs import registry, repository
-from powerpost.jobs.broker import CONSUMER_GROUP, TASK_NAME, is_in_memory, make_broker
+from powerpost.jobs.broker import (
+    CONSUMER_GROUP,
+    TASK_NAME,
+    is_in_memory,
+    make_broker,
+    prune_dead_consumers,
+)
 from powerpost.jobs.context import JobContext
 from powerpost.jobs.dispatcher import Dispatcher
 from powerpost.jobs.errors import JobError, LeaseLost, PermanentJobError, RetryableJobError
@@ -61,6 +68,7 @@ WORKER_LOST = "WORKER_LOST"
 RECEIVER_RETRY_FIRST = 0.5
 RECEIVER_RETRY_CAP = 30.0
 RECEIVER_HEALTHY_AFTER = 60.0
+PRUNE_INTERVAL = 600.0
 _CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 
 
@@ -103,7 +111,7 @@ class JobEngine:
         worker_id: str | None = None,
         clock: Callable[[], datetime] = utcnow,
         jitter: Callable[[], float] | None = None,
-        shutdown_grace: float = 5.0,
+        shutdown_grace: float | None = None,
         load_modules: bool = True,
     ) -> None:
         self.settings = settings
@@ -114,7 +122,9 @@ class JobEngine:
         self.http: httpx.AsyncClient | None = http
         self.worker_id = (worker_id or default_worker_id())[:100]
         self.clock = clock
-        self.shutdown_grace = shutdown_grace
+        self.shutdown_grace = (
+            settings.jobs.shutdown_grace if shutdown_grace is None else shutdown_grace
+        )
         # Per-process resources handlers may cache (ctx.state).
         self.state: dict[str, Any] = {}
         self._jitter = jitter
@@ -135,6 +145,7 @@ class JobEngine:
         self._receiver_stop = asyncio.Event()
         self._dispatcher_task: asyncio.Task[None] | None = None
         self._dispatcher_stop = asyncio.Event()
+        self._pruner_task: asyncio.Task[None] | None = None
         self.dispatcher: Dispatcher | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -175,7 +186,12 @@ class JobEngine:
                 clock=self.clock,
             )
             self._dispatcher_task = asyncio.create_task(self.dispatcher.run(self._dispatcher_stop))
-        attach_kicker(self.db, self._kick_soon)
+            if not in_memory:
+                self._pruner_task = asyncio.create_task(self._prune_consumers(broker))
+        if self.execute or not in_memory:
+            # Kicks from here reach a worker: this process, or the Redis stream. An API
+            # process with neither leaves its jobs to the workers' own dispatchers.
+            attach_kicker(self.db, self._kick_soon)
         self._started = True
         log.info(
             "job engine %s started (execute=%s dispatch=%s broker=%s)",
@@ -196,6 +212,8 @@ class JobEngine:
         self._receiver_stop.set()
         if self._dispatcher_task is not None:
             await self._dispatcher_task
+        if self._pruner_task is not None:
+            await self._pruner_task
         if self._running:
             await asyncio.wait(set(self._running), timeout=self.shutdown_grace)
         for task in list(self._running):
@@ -251,6 +269,19 @@ class JobEngine:
                 await asyncio.wait_for(self._receiver_stop.wait(), timeout=delay)
             except TimeoutError:
                 delay = min(delay * 2, RECEIVER_RETRY_CAP)
+
+    async def _prune_consumers(self, broker: AsyncBroker) -> None:
+        """The dispatching process removes dead workers' consumers from the Redis group
+        now and then, so killed workers do not pile up there."""
+        while not self._dispatcher_stop.is_set():
+            try:
+                removed = await prune_dead_consumers(broker)
+                if removed:
+                    log.info("removed %d dead stream consumers", len(removed))
+            except Exception as exc:
+                log.warning("could not prune stream consumers: %s", exc)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._dispatcher_stop.wait(), timeout=PRUNE_INTERVAL)
 
     async def _forget_consumer(self, broker: AsyncBroker) -> None:
         """Every worker start adds a named consumer to the Redis group; remove ours so a

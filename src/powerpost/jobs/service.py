@@ -63,6 +63,10 @@ async def enqueue(
     json.dumps(body, allow_nan=False)  # refuse at the call site, not at commit
     now = utcnow()
     job_id = new_id()
+    # This process will kick it the moment the transaction commits: stamp it as kicked,
+    # so the dispatcher's next scan does not send a second kick for it. Were that kick
+    # lost, the dispatcher re-kicks it after `rekick_seconds` as for any other.
+    kicked_on_commit = delay == 0 and _kicker_for(session.sync_session) is not None
     session.add(
         Job(
             id=job_id,
@@ -77,7 +81,7 @@ async def enqueue(
             next_attempt_at=now + timedelta(seconds=delay),
             lease_until=None,
             claimed_by=None,
-            kicked_at=None,
+            kicked_at=now if kicked_on_commit else None,
             last_error=None,
             created_at=now,
             updated_at=now,
@@ -114,14 +118,18 @@ def detach_kicker(db: Database, kicker: Kicker) -> None:
         del _kickers[engine]
 
 
+def _kicker_for(session: Session) -> Kicker | None:
+    bind = session.get_bind()
+    engine = bind if isinstance(bind, Engine) else bind.engine
+    return _kickers.get(engine)
+
+
 @event.listens_for(Session, "after_commit")
 def _kick_after_commit(session: Session) -> None:
     ids: list[str] | None = session.info.pop(_PENDING, None)
     if not ids:
         return
-    bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    kicker = _kickers.get(engine)
+    kicker = _kicker_for(session)
     if kicker is not None:
         kicker(ids)
 

@@ -18,12 +18,14 @@ QUEUE_NAME = "powerpost:jobs"
 CONSUMER_GROUP = "powerpost-workers"
 # Acked entries stay in a stream until trimmed; kicks are cheap to lose, memory is not.
 STREAM_MAXLEN = 100_000
-# A receiver waits this long in each XREADGROUP for new kicks...
-XREAD_BLOCK_MS = 5000
-# ...so a read on its socket must be allowed to take longer than that. redis-py's default
-# socket timeout (5 s) equals the block time: every idle wait ended in a TimeoutError that
-# killed the receiver, and idle workers spent most of their time reconnecting.
-SOCKET_TIMEOUT_SECONDS = XREAD_BLOCK_MS / 1000 + 10
+# A receiver waits this long in each XREADGROUP for new kicks, and a read on its socket
+# may take this long: the block must end well inside the timeout. (With redis-py's 5 s
+# default timeout and a 5 s block, every idle wait ended in a TimeoutError that killed the
+# receiver, and idle workers spent most of their time reconnecting.) A block much longer
+# than the timeout is not the fix either: a receiver stopped mid-read then never finished
+# its cancellation.
+XREAD_BLOCK_MS = 2000
+SOCKET_TIMEOUT_SECONDS = 5.0
 
 
 def make_broker(settings: Settings) -> AsyncBroker:

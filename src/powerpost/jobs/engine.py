@@ -69,6 +69,7 @@ RECEIVER_RETRY_FIRST = 0.5
 RECEIVER_RETRY_CAP = 30.0
 RECEIVER_HEALTHY_AFTER = 60.0
 PRUNE_INTERVAL = 600.0
+RECEIVER_STOP_TIMEOUT = 2.0
 _CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 
 
@@ -221,10 +222,7 @@ class JobEngine:
         if self._running:
             await asyncio.gather(*self._running, return_exceptions=True)
         if self._receiver_task is not None:
-            try:
-                await asyncio.wait_for(self._receiver_task, timeout=self.shutdown_grace + 5)
-            except Exception:
-                log.warning("the job receiver did not stop cleanly", exc_info=True)
+            await self._stop_receiver(self._receiver_task)
         for kick in list(self._background):
             kick.cancel()
         await asyncio.gather(*self._background, return_exceptions=True)
@@ -237,6 +235,20 @@ class JobEngine:
         if self._owns_http and self.http is not None:
             await self.http.aclose()
         log.info("job engine %s stopped", self.worker_id)
+
+    async def _stop_receiver(self, receiver: asyncio.Task[None]) -> None:
+        """Wait for the stream receiver to finish its running kicks, then stop it; never
+        wait forever. (Seen under load: a read cancelled mid-XREADGROUP that never
+        finished cancelling, which hung shutdown; the broker's shutdown then closes its
+        connections.)"""
+        done, _ = await asyncio.wait({receiver}, timeout=self.shutdown_grace + 5)
+        if not done:
+            receiver.cancel()
+            done, _ = await asyncio.wait({receiver}, timeout=RECEIVER_STOP_TIMEOUT)
+        if not done:
+            log.warning("the job receiver did not stop; closing the broker under it")
+        elif not receiver.cancelled() and receiver.exception() is not None:
+            log.warning("the job receiver did not stop cleanly", exc_info=receiver.exception())
 
     async def _consume(self, broker: AsyncBroker) -> None:
         """Take kicks from the stream until stop(); if Redis goes away, keep trying to

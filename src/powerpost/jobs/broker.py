@@ -21,9 +21,7 @@ STREAM_MAXLEN = 100_000
 # A receiver waits this long in each XREADGROUP for new kicks, and a read on its socket
 # may take this long: the block must end well inside the timeout. (With redis-py's 5 s
 # default timeout and a 5 s block, every idle wait ended in a TimeoutError that killed the
-# receiver, and idle workers spent most of their time reconnecting.) A block much longer
-# than the timeout is not the fix either: a receiver stopped mid-read then never finished
-# its cancellation.
+# receiver, and idle workers spent most of their time reconnecting.)
 XREAD_BLOCK_MS = 2000
 SOCKET_TIMEOUT_SECONDS = 5.0
 

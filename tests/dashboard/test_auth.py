@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import httpx
 from fastapi import FastAPI
-from limits import RateLimitItemPerMinute
+from limits import RateLimitItemPerHour, RateLimitItemPerMinute
 
 from powerpost.accounts import service as accounts
 from powerpost.dashboard.sessions import PRELOGIN_COOKIE, SESSION_COOKIE
@@ -166,6 +166,16 @@ async def test_parallel_guesses_cannot_outrun_the_throttle(
     statuses = await asyncio.gather(*(guess(n) for n in range(25)))
     assert statuses.count(400) == 5  # exactly the email's budget was really checked
     assert statuses.count(429) == 20
+
+
+async def test_parallel_signups_cannot_outrun_the_address_budget(
+    client: httpx.AsyncClient, app: FastAPI
+) -> None:
+    rules = ThrottleRules(signups_per_ip=RateLimitItemPerHour(3))
+    app.state.login_throttle = LoginThrottle(app.state.settings.redis_url, rules)
+    statuses = await asyncio.gather(*(_signup(client, f"p{n}@example.com") for n in range(8)))
+    assert sorted(r.status_code for r in statuses) == [303] * 3 + [429] * 5
+    assert "Too many new accounts" in next(r.text for r in statuses if r.status_code == 429)
 
 
 async def test_right_passwords_do_not_use_up_the_address(

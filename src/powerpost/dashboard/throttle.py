@@ -3,9 +3,9 @@
 Every attempt takes its place in both windows *before* the password is checked, in one
 atomic increment, so guesses sent in parallel cannot all slip past the check; a success
 hands the address's place back and clears the email's window, so in effect only failures
-count and a person who types the password right is never slowed down. Unknown emails count like known ones: the throttle
-must not reveal which addresses have accounts. Emails are hashed before they become
-storage keys. Like the API limiter, an unreachable Redis fails open, loudly.
+count and a person who types the password right is never slowed down. Sign-ups take
+their place the same way. Unknown emails count like known ones: the throttle must not
+reveal which addresses have accounts. Emails are hashed before they become storage keys. Like the API limiter, an unreachable Redis fails open, loudly.
 """
 
 from __future__ import annotations
@@ -56,22 +56,6 @@ class LoginThrottle:
         self._limiter = FixedWindowRateLimiter(storage)
         self.rules = rules or ThrottleRules()
 
-    async def _retry_after(self, item: RateLimitItem, *identifiers: str) -> int | None:
-        try:
-            if await self._limiter.test(item, *identifiers):
-                return None
-            stats = await self._limiter.get_window_stats(item, *identifiers)
-        except Exception as exc:
-            log.error("sign-in throttle storage unavailable, not throttling: %s", exc)
-            return None
-        return max(1, math.ceil(stats.reset_time - time.time()))
-
-    async def _hit(self, item: RateLimitItem, *identifiers: str) -> None:
-        try:
-            await self._limiter.hit(item, *identifiers)
-        except Exception as exc:
-            log.error("sign-in throttle storage unavailable: %s", exc)
-
     async def _take(self, item: RateLimitItem, *identifiers: str) -> int | None:
         """Count one attempt; seconds to wait when that went past the limit."""
         try:
@@ -103,11 +87,10 @@ class LoginThrottle:
         except Exception as exc:
             log.error("sign-in throttle storage unavailable: %s", exc)
 
-    async def signup_blocked(self, ip: str) -> int | None:
-        return await self._retry_after(self.rules.signups_per_ip, "dash-signup-ip", ip)
-
-    async def signup_attempted(self, ip: str) -> None:
-        await self._hit(self.rules.signups_per_ip, "dash-signup-ip", ip)
+    async def begin_signup(self, ip: str) -> int | None:
+        """Count an account creation against this address before it happens (so parallel
+        sign-ups cannot all pass); seconds to wait when the address has used its budget."""
+        return await self._take(self.rules.signups_per_ip, "dash-signup-ip", ip)
 
     async def aclose(self) -> None:
         if self._pool is not None:

@@ -166,12 +166,11 @@ async def signup(request: Request, session: AnonymousWrite, form: Form) -> Respo
             signup_credits=settings.signup_credits,
         )
 
-    wait = await limiter.signup_blocked(ip)
-    if wait is not None:
-        return again(f"Too many new accounts from this address. Try again in {minutes(wait)}.", 429)
     if password != field(form, "password_confirm"):
         return again("The two passwords are not the same.", 400)
-    await limiter.signup_attempted(ip)
+    wait = await limiter.begin_signup(ip)
+    if wait is not None:
+        return again(f"Too many new accounts from this address. Try again in {minutes(wait)}.", 429)
     try:
         created = await accounts.create_account(
             session,

@@ -65,33 +65,21 @@ async def test_create_edit_use_and_delete_a_style(
     assert f'action="/writing-styles/{style_id}/edit"' in edit_page.text
     assert 'value="warm, upbeat and short"' in edit_page.text
     assert ">Fresh out of the oven.</textarea>" in edit_page.text
-    saved = await client.post(
-        f"{PAGE}/{style_id}/edit",
-        data=form(
-            api.tenant.workspace_id,
-            csrf,
-            name="Calm",
-            tone="calm and precise",
-            emoji_use="none",
-            hashtag_count="0",
-            example_post=["We fixed the oven."],
-        ),
+    calm = form(
+        api.tenant.workspace_id,
+        csrf,
+        name="Calm",
+        tone="calm and precise",
+        emoji_use="none",
+        hashtag_count="0",
+        example_post=["We fixed the oven."],
     )
+    saved = await client.post(f"{PAGE}/{style_id}/edit", data=calm)
     assert saved.status_code == 303
     # Saved from the in-place (htmx) form: the whole page reloads, so the row above the
     # form shows the new name and the notice appears, rather than only the form closing.
     in_place = await client.post(
-        f"{PAGE}/{style_id}/edit",
-        headers={"HX-Request": "true"},
-        data=form(
-            api.tenant.workspace_id,
-            csrf,
-            name="Calm",
-            tone="calm and precise",
-            emoji_use="none",
-            hashtag_count="0",
-            example_post=["We fixed the oven."],
-        ),
+        f"{PAGE}/{style_id}/edit", headers={"HX-Request": "true"}, data=calm
     )
     assert in_place.status_code == 200
     reloaded = in_place.headers["hx-redirect"]

@@ -54,39 +54,33 @@ async def _signup_cookie(client: httpx.AsyncClient, email: str) -> str:
     )
 
 
-async def _last_used_ip(app: FastAPI, client: httpx.AsyncClient, secret: str, key_id: str) -> str:
-    assert (await client.get("/api/v1/account/credits", headers=headers(secret))).status_code == 200
+async def _as_seen_from(app: FastAPI, peer: str, email: str) -> tuple[bool, str]:
+    """(is the sign-up cookie Secure, the key's recorded last-used IP) for requests that
+    arrive from ``peer`` carrying the forwarded headers."""
+    factory = Factory(app)
+    key_id, secret = await factory.key(await factory.account())
+    async with _client(app, peer) as client:
+        secure = "Secure" in await _signup_cookie(client, email)
+        credits = await client.get("/api/v1/account/credits", headers=headers(secret))
+        assert credits.status_code == 200
     await app.state.usage.flush()
     async with app.state.db.read() as session:
         row = (await session.execute(select(ApiKey).where(ApiKey.id == key_id))).scalar_one()
-    return str(row.last_used_ip)
+    return secure, str(row.last_used_ip)
 
 
 async def test_a_listed_proxy_gives_the_client_address_and_https(proxied_app: FastAPI) -> None:
-    factory = Factory(proxied_app)
-    tenant = await factory.account()
-    key_id, secret = await factory.key(tenant)
-    async with _client(proxied_app, "10.1.2.3") as through_proxy:
-        assert "Secure" in await _signup_cookie(through_proxy, "proxied@example.com")
-        assert await _last_used_ip(proxied_app, through_proxy, secret, key_id) == "203.0.113.50"
+    seen = await _as_seen_from(proxied_app, "10.1.2.3", "proxied@example.com")
+    assert seen == (True, "203.0.113.50")
 
 
 async def test_anyone_else_cannot_claim_an_address_or_https(proxied_app: FastAPI) -> None:
-    factory = Factory(proxied_app)
-    tenant = await factory.account()
-    key_id, secret = await factory.key(tenant)
-    async with _client(proxied_app, "198.51.100.7") as direct:
-        assert "Secure" not in await _signup_cookie(direct, "direct@example.com")
-        assert await _last_used_ip(proxied_app, direct, secret, key_id) == "198.51.100.7"
+    seen = await _as_seen_from(proxied_app, "198.51.100.7", "direct@example.com")
+    assert seen == (False, "198.51.100.7")
 
 
 async def test_without_trusted_proxies_forwarded_headers_are_ignored(app: FastAPI) -> None:
-    factory = Factory(app)
-    tenant = await factory.account()
-    key_id, secret = await factory.key(tenant)
-    async with _client(app, "10.1.2.3") as client:
-        assert "Secure" not in await _signup_cookie(client, "plain@example.com")
-        assert await _last_used_ip(app, client, secret, key_id) == "10.1.2.3"
+    assert await _as_seen_from(app, "10.1.2.3", "plain@example.com") == (False, "10.1.2.3")
 
 
 def test_trusted_proxies_setting(env: dict[str, str]) -> None:

@@ -24,8 +24,8 @@ from rich.progress import Progress
 from sqlalchemy import insert, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from powerpost.api_keys.auth import KeyAuthorizer
 from powerpost.api_keys.scopes import PRESETS, serialize
+from powerpost.auth.authorizer import KeyAuthorizer
 from powerpost.config import RateLimits
 from powerpost.kit.clock import utcnow
 from powerpost.kit.db import Database

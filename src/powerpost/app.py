@@ -13,8 +13,8 @@ from fastapi.responses import HTMLResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from powerpost.api_keys.auth import KeyAuthorizer
 from powerpost.api_keys.usage import UsageRecorder
+from powerpost.auth.authorizer import KeyAuthorizer
 from powerpost.config import Settings, load_settings
 from powerpost.credits.router import router as credits_router
 from powerpost.dashboard.setup import install as install_dashboard

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from powerpost.credits.prices import PriceTable
+from powerpost.kit.prices import PriceTable
 
 _RATE_RE = re.compile(r"^\d+\s*/\s*(second|minute|hour|day)$")
 

@@ -8,7 +8,7 @@ from fastapi import APIRouter, FastAPI
 from sqlalchemy import func, select
 from tests.fixtures.factories import Factory, headers
 
-from powerpost.api_keys.auth import AccountRead
+from powerpost.auth.capabilities import AccountRead
 from powerpost.kit.routing import ApiRoute
 from powerpost.models import CreditLedgerEntry
 

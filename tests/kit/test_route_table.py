@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from fastapi import APIRouter, FastAPI
 
-from powerpost.api_keys.auth import AccountRead
 from powerpost.api_keys.scopes import PRESETS, SCOPES
+from powerpost.auth.capabilities import AccountRead
 from powerpost.kit.routing import ApiRoute, iter_api_routes
 
 

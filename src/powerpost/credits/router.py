@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from powerpost.api_keys.auth import AccountRead
+from powerpost.auth.capabilities import AccountRead
 from powerpost.credits import service
 from powerpost.credits.schemas import CreditBalance
 from powerpost.kit.deps import Db

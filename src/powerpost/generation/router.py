@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Query
 from pydantic import BeforeValidator
 
-from powerpost.api_keys.auth import ContentGenerate, ContentRead
+from powerpost.auth.capabilities import ContentGenerate, ContentRead
 from powerpost.generation import service
 from powerpost.generation.schemas import (
     GenerateRequest,

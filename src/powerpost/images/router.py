@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from powerpost.api_keys.auth import ImagesGenerate, ImagesRead
+from powerpost.auth.capabilities import ImagesGenerate, ImagesRead
 from powerpost.images import service
 from powerpost.images.schemas import (
     ImageGenerateRequest,

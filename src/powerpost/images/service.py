@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from powerpost.api_keys.auth import RequestAuth
+from powerpost.auth.authorizer import RequestAuth
 from powerpost.config import Settings
 from powerpost.credits import service as credits
 from powerpost.images import repository

@@ -1,7 +1,7 @@
 """Deny-by-default routing for /api/v1.
 
 Every API route declares the one scope it needs through a `Requirement` dependency (see
-`api_keys.auth`). `ApiRoute` refuses to register a route without one, and runs the whole
+`auth.capabilities`). `ApiRoute` refuses to register a route without one, and runs the whole
 authorisation pipeline *before* FastAPI reads the body, so the contract's check order holds:
 401 key → 400 workspace header → 403 workspace → 403 scope → 400 body → 404 → business rules.
 (FastAPI parses JSON before it runs dependencies, so a dependency alone would answer a bad

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from powerpost.api_keys.auth import MediaWrite
+from powerpost.auth.capabilities import MediaWrite
 from powerpost.config import Settings
 from powerpost.kit.clock import utcnow
 from powerpost.kit.db import Database

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from powerpost.api_keys.auth import VideosGenerate, VideosRead
+from powerpost.auth.capabilities import VideosGenerate, VideosRead
 from powerpost.kit.deps import AppSettings, ReadSession, WriteSession
 from powerpost.kit.openapi import error_responses
 from powerpost.kit.routing import ApiRoute

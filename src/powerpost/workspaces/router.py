@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from powerpost.api_keys.auth import AccountRead
+from powerpost.auth.capabilities import AccountRead
 from powerpost.kit.clock import iso_z
 from powerpost.kit.deps import ReadSession
 from powerpost.kit.openapi import error_responses

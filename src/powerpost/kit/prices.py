@@ -1,4 +1,4 @@
-"""The credit price table of powerpost-api.md §10, operator-configurable.
+"""The credit price table of powerpost-api.md §10, operator-configurable (`POWERPOST_PRICES`).
 
 Integers only: money is never a float. Multipliers are expressed in tenths.
 """

@@ -1,5 +1,5 @@
 """The request path of auth.md: read the key, check its shape, one lookup, rate limit,
-workspace, scope. Also the `Annotated` capability aliases routes declare.
+workspace, scope. `kit.routing.ApiRoute` calls `KeyAuthorizer` before a body is read.
 """
 
 from __future__ import annotations
@@ -8,9 +8,8 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Request
 
 from powerpost.api_keys import repository
 from powerpost.kit.clock import utcnow
@@ -206,20 +205,3 @@ class KeyAuthorizer:
             # Same answer for foreign, nonexistent and deleted: no existence oracle.
             raise Forbidden()
         return workspace_id
-
-
-# Capability aliases: a route's signature says what it may do.
-AccountRead = Annotated[RequestAuth, Depends(Requirement("account:read", workspace=False))]
-ContentRead = Annotated[RequestAuth, Depends(Requirement("content:read", workspace=True))]
-ContentGenerate = Annotated[RequestAuth, Depends(Requirement("content:generate", workspace=True))]
-ImagesRead = Annotated[RequestAuth, Depends(Requirement("images:read", workspace=True))]
-ImagesGenerate = Annotated[RequestAuth, Depends(Requirement("images:generate", workspace=True))]
-VideosRead = Annotated[RequestAuth, Depends(Requirement("videos:read", workspace=True))]
-VideosGenerate = Annotated[RequestAuth, Depends(Requirement("videos:generate", workspace=True))]
-MediaWrite = Annotated[RequestAuth, Depends(Requirement("media:write", workspace=True))]
-PostsRead = Annotated[RequestAuth, Depends(Requirement("posts:read", workspace=True))]
-PostsWrite = Annotated[RequestAuth, Depends(Requirement("posts:write", workspace=True))]
-PostsPublish = Annotated[RequestAuth, Depends(Requirement("posts:publish", workspace=True))]
-CalendarRead = Annotated[RequestAuth, Depends(Requirement("calendar:read", workspace=True))]
-CalendarWrite = Annotated[RequestAuth, Depends(Requirement("calendar:write", workspace=True))]
-AnalyticsRead = Annotated[RequestAuth, Depends(Requirement("analytics:read", workspace=True))]

@@ -7,10 +7,10 @@ One JobEngine per process. Roles, chosen by the caller:
   without Redis, which has no one else to kick it);
 - neither: only send kicks (a scaled API process).
 
-A handler runs inside a supervised task next to a heartbeat that renews the lease every
-third of it. If the heartbeat finds the claim gone (another worker took the job after this
-one stalled), the handler is cancelled: its writes are fenced (`ctx.transaction()`) and its
-completion is guarded, so nothing it does after that point lands.
+This module is the engine's lifecycle: starting and stopping, the stream receiver, the
+dispatcher and the consumer pruner, kicks, and the concurrency slots; each attempt itself
+(claim, the handler beside its lease heartbeat, retry or on_failure) is an AttemptRunner's
+(`powerpost.jobs.attempts`).
 """
 
 from __future__ import annotations
@@ -19,14 +19,12 @@ import asyncio
 import contextlib
 import logging
 import os
-import re
 import secrets
 import socket
 import time
 import weakref
-from collections.abc import Awaitable, Callable, Coroutine, Sequence
-from dataclasses import dataclass
-from datetime import datetime, timedelta
+from collections.abc import Callable, Coroutine, Sequence
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -36,7 +34,14 @@ from taskiq.decor import AsyncTaskiqDecoratedTask
 from taskiq.receiver import Receiver
 
 from powerpost.config import Settings
-from powerpost.jobs import registry, repository
+from powerpost.jobs import registry
+from powerpost.jobs.attempts import (
+    MAX_RETRY_AFTER,
+    ON_FAILURE_RETRIES,
+    WORKER_LOST,
+    AttemptRunner,
+    error_from_record,
+)
 from powerpost.jobs.broker import (
     CONSUMER_GROUP,
     TASK_NAME,
@@ -46,23 +51,23 @@ from powerpost.jobs.broker import (
 )
 from powerpost.jobs.context import JobContext
 from powerpost.jobs.dispatcher import Dispatcher
-from powerpost.jobs.errors import JobError, LeaseLost, PermanentJobError, RetryableJobError
-from powerpost.jobs.registry import JobHandler
-from powerpost.jobs.repository import FAILED, SUCCEEDED, JobInfo
-from powerpost.jobs.service import attach_kicker, backoff_delay, detach_kicker
+from powerpost.jobs.repository import JobInfo
+from powerpost.jobs.service import attach_kicker, detach_kicker
 from powerpost.kit.clock import utcnow
 from powerpost.kit.db import Database
 
+# the attempt's names stay importable from here, where they were first defined
+__all__ = [
+    "MAX_RETRY_AFTER",
+    "ON_FAILURE_RETRIES",
+    "WORKER_LOST",
+    "JobEngine",
+    "default_worker_id",
+    "error_from_record",
+]
+
 log = logging.getLogger("powerpost.jobs")
 
-# on_failure refunds and reports; if it raises (a database outage) it is tried again, with
-# the same capped backoff as attempts, this many more times before the job is marked
-# failed without it: with the default 5-minute cap that is hours, so an outage of that
-# length still ends in the refund rather than credits held for good.
-ON_FAILURE_RETRIES = 100
-# A server asking us to wait longer than this is treated as asking for this.
-MAX_RETRY_AFTER = 3600.0
-WORKER_LOST = "WORKER_LOST"
 # The stream receiver's reconnect delay: doubling from the first to the cap, and back to
 # the first once a receiver has listened this long before failing.
 RECEIVER_RETRY_FIRST = 0.5
@@ -70,27 +75,10 @@ RECEIVER_RETRY_CAP = 30.0
 RECEIVER_HEALTHY_AFTER = 60.0
 PRUNE_INTERVAL = 600.0
 RECEIVER_STOP_TIMEOUT = 2.0
-_CODE_RE = re.compile(r"^[A-Z][A-Z0-9_]{0,63}$")
 
 
 def default_worker_id() -> str:
     return f"{socket.gethostname()[:60]}:{os.getpid()}:{secrets.token_hex(4)}"
-
-
-def error_from_record(last_error: str | None) -> JobError:
-    """The error a dead worker's job fails with: the last one recorded, else WORKER_LOST."""
-    if not last_error:
-        return JobError("the worker running this job stopped before it finished", code=WORKER_LOST)
-    code, sep, message = last_error.partition(": ")
-    if sep and _CODE_RE.match(code):
-        return JobError(message, code=code)
-    return JobError(last_error)
-
-
-@dataclass
-class _Outcome:
-    error: BaseException | None = None
-    lease_lost: bool = False
 
 
 class JobEngine:
@@ -128,7 +116,6 @@ class JobEngine:
         )
         # Per-process resources handlers may cache (ctx.state).
         self.state: dict[str, Any] = {}
-        self._jitter = jitter
         self._load_modules = load_modules
         self._broker_given = broker
         self._broker: AsyncBroker | None = None
@@ -148,6 +135,17 @@ class JobEngine:
         self._dispatcher_stop = asyncio.Event()
         self._pruner_task: asyncio.Task[None] | None = None
         self.dispatcher: Dispatcher | None = None
+        self.attempts = AttemptRunner(
+            settings,
+            db,
+            worker_id=self.worker_id,
+            clock=clock,
+            jitter=jitter,
+            state=self.state,
+            http=lambda: self.http,
+            # read from this module when the engine is made, where a test may lower it
+            on_failure_retries=ON_FAILURE_RETRIES,
+        )
 
     # ------------------------------------------------------------------ lifecycle
 
@@ -381,221 +379,16 @@ class JobEngine:
         async with self._slots:
             if self._stopping:
                 return False
-            try:
-                job = await self.claim(job_id)
-            except Exception:
-                log.warning("could not claim job %s", job_id, exc_info=True)
-                return False
-            if job is None:
-                return False
-            handler = registry.get_handler(job.kind)
-            if handler is None:  # unregistered since the claim; let the lease run out
-                return False
-            await self._execute(job, handler)
-            return True
+            return await self.attempts.run(job_id)
 
     async def claim(self, job_id: str) -> JobInfo | None:
-        now = self.clock()
-        async with self.db.write() as session:
-            job = await repository.claim(
-                session,
-                job_id,
-                worker=self.worker_id,
-                now=now,
-                lease_until=now + timedelta(seconds=self.config.lease_seconds),
-                kinds=registry.registered_kinds(),
-            )
-        return job
+        return await self.attempts.claim(job_id)
 
     def context(self, job: JobInfo) -> JobContext:
-        if self.http is None:
-            raise RuntimeError("start() the job engine first")
-        return JobContext(
-            job=job,
-            db=self.db,
-            http=self.http,
-            settings=self.settings,
-            state=self.state,
-            lease_seconds=self.config.lease_seconds,
-            clock=self.clock,
-            log=log,
-        )
-
-    async def _execute(self, job: JobInfo, handler: JobHandler) -> None:
-        ctx = self.context(job)
-        if job.attempts > job.max_attempts:
-            # Its last attempt's worker died holding it: no tries left, only the failure.
-            await self._final_failure(ctx, handler, error_from_record(job.last_error))
-            return
-        outcome = await self._supervise(ctx, lambda: self._run(handler, ctx))
-        if ctx.finished or outcome.lease_lost:
-            if outcome.lease_lost:
-                log.warning("job %s attempt %s lost its lease; stopped", job.id, job.attempts)
-            return
-        exc = outcome.error
-        if exc is None:
-            await self._finish(ctx, SUCCEEDED, None)
-            return
-        if isinstance(exc, LeaseLost):
-            log.warning("job %s attempt %s: %s", job.id, job.attempts, exc)
-            return
-        if isinstance(exc, JobError):
-            error = exc
-        else:
-            log.warning("job %s (%s) raised", job.id, job.kind, exc_info=exc)
-            error = JobError(f"{type(exc).__name__}: {exc}"[:500])
-        if isinstance(exc, PermanentJobError) or job.attempts >= job.max_attempts:
-            await self._final_failure(ctx, handler, error)
-            return
-        retry_after = exc.retry_after if isinstance(exc, RetryableJobError) else None
-        if retry_after is not None:
-            delay = min(max(retry_after, 0.0), MAX_RETRY_AFTER)
-        else:
-            delay = self.backoff(job.attempts)
-        await self._retry(ctx, delay, str(error))
-
-    async def _run(self, handler: JobHandler, ctx: JobContext) -> None:
-        timeout: float | None = getattr(handler, "timeout", None)
-        scope = asyncio.timeout(timeout)
-        try:
-            async with scope:
-                await handler.run(ctx)
-        except TimeoutError:
-            if not scope.expired():
-                raise  # the handler's own timeout, not ours
-            raise RetryableJobError(
-                f"the handler did not finish within {timeout} seconds", code="JOB_TIMEOUT"
-            ) from None
+        return self.attempts.context(job)
 
     def backoff(self, attempt: int) -> float:
-        if self._jitter is None:
-            return backoff_delay(
-                attempt, base=self.config.backoff_base, cap=self.config.backoff_cap
-            )
-        return backoff_delay(
-            attempt, base=self.config.backoff_base, cap=self.config.backoff_cap, rand=self._jitter
-        )
-
-    async def _final_failure(self, ctx: JobContext, handler: JobHandler, error: JobError) -> None:
-        job = ctx.job
-        ctx.phase = "failure"
-        ctx.error = error
-        ctx.finished = False
-        outcome = await self._supervise(ctx, lambda: handler.on_failure(ctx, error))
-        if ctx.finished or outcome.lease_lost or isinstance(outcome.error, LeaseLost):
-            return
-        if outcome.error is None:
-            await self._finish(ctx, FAILED, str(error))
-            return
-        log.error("on_failure of job %s (%s) raised", job.id, job.kind, exc_info=outcome.error)
-        if job.attempts < job.max_attempts + ON_FAILURE_RETRIES:
-            # The next claim finds no attempts left and goes straight to on_failure again,
-            # with the same error (it is kept in last_error).
-            await self._retry(ctx, self.backoff(job.attempts), str(error))
-        else:
-            await self._finish(ctx, FAILED, f"{error} (on_failure kept failing: {outcome.error!r})")
-
-    async def _supervise(self, ctx: JobContext, call: Callable[[], Awaitable[None]]) -> _Outcome:
-        """Run `call` beside a lease heartbeat. If this task is cancelled (shutdown), the
-        call is interrupted and the claim handed back before the cancellation goes on."""
-        work: asyncio.Task[None] = asyncio.create_task(_await(call))
-        lost = asyncio.Event()
-        beat = asyncio.create_task(self._heartbeat(ctx, work, lost))
-        try:
-            await asyncio.wait({work})
-        except asyncio.CancelledError:
-            work.cancel()
-            await asyncio.gather(work, return_exceptions=True)
-            beat.cancel()
-            await asyncio.gather(beat, return_exceptions=True)
-            if not ctx.finished:
-                await asyncio.shield(self._release(ctx))
-            raise
-        beat.cancel()
-        await asyncio.gather(beat, return_exceptions=True)
-        if work.cancelled():
-            if lost.is_set():
-                return _Outcome(lease_lost=True)
-            return _Outcome(error=JobError("the handler was cancelled", code="JOB_CANCELLED"))
-        return _Outcome(error=work.exception())
-
-    async def _heartbeat(
-        self, ctx: JobContext, work: asyncio.Task[None], lost: asyncio.Event
-    ) -> None:
-        interval = max(self.config.lease_seconds / 3, 0.05)
-        job = ctx.job
-        while True:
-            await asyncio.sleep(interval)
-            if ctx.finished:
-                return
-            now = self.clock()
-            try:
-                async with self.db.write() as session:
-                    ok = await repository.renew(
-                        session,
-                        job.id,
-                        worker=job.claimed_by,
-                        attempts=job.attempts,
-                        now=now,
-                        lease_until=now + timedelta(seconds=self.config.lease_seconds),
-                    )
-            except Exception:
-                log.warning("could not renew the lease of job %s", job.id, exc_info=True)
-                continue
-            if not ok and not ctx.finished:
-                lost.set()
-                work.cancel()
-                return
-
-    async def _finish(self, ctx: JobContext, status: str, error: str | None) -> None:
-        job = ctx.job
-        async with self.db.write() as session:
-            ok = await repository.finish(
-                session,
-                job.id,
-                worker=job.claimed_by,
-                attempts=job.attempts,
-                status=status,
-                now=self.clock(),
-                error=error,
-            )
-        if not ok:
-            log.warning("job %s attempt %s: result dropped, claim lost", job.id, job.attempts)
-
-    async def _retry(self, ctx: JobContext, delay: float, error: str) -> None:
-        job = ctx.job
-        now = self.clock()
-        async with self.db.write() as session:
-            ok = await repository.schedule_retry(
-                session,
-                job.id,
-                worker=job.claimed_by,
-                attempts=job.attempts,
-                now=now,
-                next_attempt_at=now + timedelta(seconds=delay),
-                error=error,
-            )
-        if ok:
-            log.info(
-                "job %s attempt %s failed (%s); retry in %.1fs", job.id, job.attempts, error, delay
-            )
-        else:
-            log.warning("job %s attempt %s: retry dropped, claim lost", job.id, job.attempts)
-
-    async def _release(self, ctx: JobContext) -> None:
-        job = ctx.job
-        try:
-            async with self.db.write() as session:
-                await repository.release(
-                    session, job.id, worker=job.claimed_by, attempts=job.attempts, now=self.clock()
-                )
-        except Exception:
-            # The lease runs out on its own; the dispatcher recovers the job then.
-            log.warning("could not hand job %s back", job.id, exc_info=True)
-
-
-async def _await(call: Callable[[], Awaitable[None]]) -> None:
-    await call()
+        return self.attempts.backoff(attempt)
 
 
 def _task_body(engine: JobEngine) -> Callable[[str], Coroutine[Any, Any, None]]:

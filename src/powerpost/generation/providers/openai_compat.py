@@ -49,8 +49,8 @@ from powerpost.kit.openai_http import (
     retry_after_seconds,
     send_with_retries,
 )
-from powerpost.kit.providers import vendor_text
 from powerpost.kit.platforms import PLATFORMS, caption_length, caption_limit
+from powerpost.kit.providers import vendor_text
 from powerpost.media.inspect import MediaFacts, extract_key_frames
 
 __all__ = [

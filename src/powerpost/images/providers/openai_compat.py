@@ -39,10 +39,10 @@ from powerpost.images.providers.base import (
     RenderedImage,
 )
 from powerpost.kit.openai_http import OpenAICompatProvider
-from powerpost.kit.providers import ENHANCE_SUFFIX as ENHANCE_SUFFIX
 
 # re-exported: this module's tests check Retry-After parsing through it
 from powerpost.kit.openai_http import retry_after_seconds as retry_after_seconds
+from powerpost.kit.providers import ENHANCE_SUFFIX as ENHANCE_SUFFIX
 
 OPENAI_IMAGE_SIZES: tuple[tuple[int, int], ...] = ((1024, 1024), (1024, 1536), (1536, 1024))
 _MAX_PROMPT_CHARS = 4000

@@ -230,7 +230,7 @@ class GenerateCaptions:
 
     async def on_failure(self, ctx: JobContext, error: JobError) -> None:
         async with ctx.transaction() as session:
-            message = client_message(error, code=service.ERROR_CODE, subject=SUBJECT)
+            message = client_message(error, code=service.ERROR_CODE, subject=SUBJECT, sentence=True)
             await service.fail(session, ctx.subject_id or "", message)
             await ctx.finish(session)
 

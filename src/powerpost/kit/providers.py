@@ -112,22 +112,26 @@ def provider_failure(exc: ProviderError, *, code: str) -> JobError:
     return PermanentJobError(message, code=code)
 
 
-def client_message(error: JobError, *, code: str, subject: str) -> str:
+def client_message(error: JobError, *, code: str, subject: str, sentence: bool = False) -> str:
     """What the client is told about a failed job: the feature's own messages (code `code`)
     as they are, minus anything key-shaped; the engine's failures in plain words; never an
     internal exception's text (the engine logged it with its traceback).
 
-    `subject` names the work in a sentence: "the captions", "the images", "the video".
+    `subject` names the work ("the captions", "the images", "the video"). The engine's
+    failures are worded as a clause to follow "could not be generated: ", or with
+    `sentence=True` as a sentence of their own.
     """
     if error.code == code:
         return redact_secrets(error.message)
     if error.code == JOB_TIMEOUT:
-        return f"Producing {subject} took too long and was stopped."
-    if error.code == WORKER_LOST:
-        return f"The worker producing {subject} stopped before it finished."
-    if error.code == JOB_CANCELLED:
-        return f"Producing {subject} was cancelled before it finished."
-    return f"Producing {subject} failed because of an internal error."
+        clause = f"producing {subject} took too long and was stopped"
+    elif error.code == WORKER_LOST:
+        clause = f"the worker producing {subject} stopped before it finished"
+    elif error.code == JOB_CANCELLED:
+        clause = f"producing {subject} was cancelled before it finished"
+    else:
+        clause = f"producing {subject} failed because of an internal error"
+    return f"{clause[:1].upper()}{clause[1:]}." if sentence else clause
 
 
 class ProviderRegistry(Generic[P]):

@@ -58,7 +58,7 @@ async def insert(
                     error_message=None,
                     created_at=created_at,
                     updated_at=created_at,
-                    completed_at=None,
+                    finished_at=None,
                 )
             )
     return ids

@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 from PIL import Image
+from tests.fixtures.paid import assert_postponed, make_due
 from tests.generation.fake_openai import (
     API_KEY,
     MODEL,
@@ -21,7 +22,14 @@ from tests.generation.fake_openai import (
     FakeOpenAI,
     Step,
 )
-from tests.generation.support import Api, image_bytes, ledger, make_mp4, serve_on_loopback
+from tests.generation.support import (
+    Api,
+    events,
+    image_bytes,
+    ledger,
+    make_mp4,
+    serve_on_loopback,
+)
 
 from powerpost.config import ProviderSettings
 from powerpost.generation.providers.base import (
@@ -485,3 +493,39 @@ def test_the_fake_recognises_a_bad_image_part() -> None:
     assert fake._check_chat(body) == "an image part is not a JPEG"
     body["response_format"] = {"type": "text"}
     assert fake._check_chat(json.loads(json.dumps(body))) == "response_format must be json_object"
+
+
+async def test_vendor_text_that_would_leak_is_not_echoed(api: Api, fake: FakeOpenAI) -> None:
+    start = await api.balance()
+    quoted = f"Incorrect API key provided: {API_KEY[:6]}********1234"
+    fake.script.append(Step(status=401, body={"error": {"message": quoted}}))
+    fake.script.append(Step(status=400, body="<html>proxy 10.1.2.3 stack trace</html>"))
+    seen: list[dict[str, Any]] = []
+    for prompt in ("Key check", "Proxy page"):
+        response = await api.generate(prompt=prompt, post_types=["x-post"], research_mode="regular")
+        seen.append(await api.wait(response.json()["generation_id"]))
+    assert [done["error"]["message"] for done in seen] == [
+        "The caption model rejected this server's credentials (401); "
+        "the operator must check the API key",
+        "The caption model refused the request (400): Bad Request",
+    ]
+    shown = str(seen) + str([await events(api.app, done["generation_id"]) for done in seen])
+    assert "Incorrect API key" not in shown
+    assert API_KEY[:6] not in shown
+    assert "10.1.2.3" not in shown
+    assert await api.balance() == start
+
+
+async def test_a_long_retry_after_is_waited_out_not_dropped(api: Api, fake: FakeOpenAI) -> None:
+    start = await api.balance()
+    fake.script.append(Step(status=429, headers={"Retry-After": "600"}))
+    response = await api.generate(prompt="Patience", post_types=["x-post"], research_mode="regular")
+    generation_id = response.json()["generation_id"]
+    job = await assert_postponed(api.app, generation_id, at_least=590)
+    assert (await api.get(generation_id)).json()["status"] == "processing"
+    assert len(fake.chat_requests) == 1
+    await make_due(api.app, job.id)  # as if the ten minutes had passed
+    done = await api.wait(generation_id)
+    assert done["status"] == "completed", done
+    assert len(fake.chat_requests) == 2
+    assert await api.balance() == start - done["credits_used"]

@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import select, update
 from tests.fixtures.factories import Factory
+from tests.fixtures.paid import assert_postponed, make_due
 from tests.images.support import Api, api_for, count, events, ledger, with_providers
 
 from powerpost.config import Settings, load_settings
@@ -45,7 +46,7 @@ class Plan:
     fail: frozenset[int] = frozenset()  # positions reported as failed by the provider
     garbage: frozenset[int] = frozenset()  # positions whose bytes are not an image
     explode: frozenset[int] = frozenset()  # positions that crash the job while stored
-    error: ProviderError | None = None  # the whole call fails
+    error: BaseException | None = None  # the whole call fails
 
 
 @dataclass
@@ -232,3 +233,56 @@ async def test_storage_quota_exhausted_fails_and_refunds(
     assert "quota" in done["error"]["message"]
     assert await api.balance() == 50
     assert await count(api.app, Media, workspace_id=api.workspace_id) == 0
+
+
+SECRET = "postgres://admin:hunter2@10.0.0.5/powerpost"
+
+
+async def test_an_internal_exception_never_reaches_the_client(
+    api: Api, provider: ScriptedImages
+) -> None:
+    crash = RuntimeError(f"could not connect to {SECRET}")
+    provider.plans = [Plan(error=crash), Plan(error=crash), Plan(error=crash)]
+    done = await start(api, quantity=2)
+    assert done["status"] == "failed"
+    assert done["error"] == {
+        "code": "IMAGE_GENERATION_FAILED",
+        "message": "The images could not be generated: "
+        "producing the images failed because of an internal error",
+    }
+    assert len(provider.requests) == 3  # retried like any other failure, then given up
+    again = (await api.get(f"/images/generations/{done['image_generation_id']}")).json()
+    (event,) = await events(api.app, api.workspace_id, "image_generation.")
+    for shown in (str(again), str(event), str(await outcomes(api, done["image_generation_id"]))):
+        assert "hunter2" not in shown
+        assert "RuntimeError" not in shown
+    assert await api.balance() == 50
+
+
+async def test_key_shaped_text_in_a_provider_error_is_redacted(
+    api: Api, provider: ScriptedImages
+) -> None:
+    leaky = ProviderError("the vendor said: bad key sk-live-0123456789abcdef, contact support")
+    provider.plans = [Plan(error=leaky)]
+    done = await start(api)
+    assert done["error"]["message"] == (
+        "The images could not be generated: the vendor said: bad key [redacted], contact support"
+    )
+
+
+async def test_a_long_retry_after_is_waited_out_not_dropped(
+    api: Api, provider: ScriptedImages
+) -> None:
+    provider.plans = [Plan(error=ProviderError("rate limited", retry_after=600.0))]
+    response = await api.post("/images/generate", {"prompt": "Patience", "quantity": 1})
+    generation_id = response.json()["image_generation_id"]
+    job = await assert_postponed(api.app, generation_id, at_least=590)
+    pending = (await api.get(f"/images/generations/{generation_id}")).json()
+    assert pending["status"] == "processing"
+    assert len(provider.requests) == 1
+
+    await make_due(api.app, job.id)  # as if the ten minutes had passed
+    done = await api.finished(response.json()["status_url"])
+    assert done["status"] == "completed", done
+    assert len(provider.requests) == 2
+    assert await api.balance() == 45

@@ -16,7 +16,16 @@ import pytest
 from fastapi import FastAPI
 from PIL import Image
 from tests.fixtures.factories import Factory
-from tests.images.support import Api, api_for, decode_image, ledger, png_bytes, with_providers
+from tests.fixtures.paid import assert_postponed, make_due
+from tests.images.support import (
+    Api,
+    api_for,
+    decode_image,
+    events,
+    ledger,
+    png_bytes,
+    with_providers,
+)
 
 from powerpost.config import Settings, load_settings
 from powerpost.images.providers import registry
@@ -213,3 +222,43 @@ async def test_feed_is_stored_at_its_promised_4_to_5(api: Api, vendor: Vendor) -
         assert (image["width"], image["height"]) == (1080, 1350)
         picture = await decode_image(api, image["url"])
         assert (picture.format, picture.size) == ("PNG", (1080, 1350))
+
+
+async def test_vendor_text_that_would_leak_is_not_echoed(api: Api, vendor: Vendor) -> None:
+    rejected = httpx.Response(
+        401, json={"error": {"message": f"Incorrect API key provided: {KEY}-abcdef123456"}}
+    )
+    vendor.script["/v1/images/generations"] = [lambda request: rejected]
+    done = await generate(api, {"prompt": "Key check"})
+    assert done["status"] == "failed"
+    assert done["error"]["message"] == (
+        "The images could not be generated: the image generation request rejected this "
+        "server's credentials (401); the operator must check the API key"
+    )
+    html = httpx.Response(422, text="<pre>Traceback: /srv/vendor/app.py line 12</pre>")
+    vendor.script["/v1/images/generations"] = [lambda request: html]
+    done = await generate(api, {"prompt": "Trace"})
+    assert done["error"]["message"] == (
+        "The images could not be generated: the image generation request refused the "
+        "request (422): Unprocessable Entity"
+    )
+    shown = str(await events(api.app, api.workspace_id, "image_generation."))
+    assert "Incorrect API key" not in shown
+    assert KEY not in shown
+    assert "/srv/vendor" not in shown
+    assert await api.balance() == 50
+
+
+async def test_a_long_retry_after_from_the_vendor_is_waited_out(api: Api, vendor: Vendor) -> None:
+    slow_down = httpx.Response(
+        429, json={"error": {"message": "rate limited"}}, headers={"Retry-After": "900"}
+    )
+    vendor.script["/v1/images/generations"] = [lambda request: slow_down, pictures()]
+    response = await api.post("/images/generate", {"prompt": "Later"})
+    generation_id = response.json()["image_generation_id"]
+    job = await assert_postponed(api.app, generation_id, at_least=890)
+    assert len(vendor.requests) == 1  # not waited out inside the attempt, not retried early
+    await make_due(api.app, job.id)
+    done = await api.finished(response.json()["status_url"])
+    assert done["status"] == "completed", done
+    assert len(vendor.requests) == 2

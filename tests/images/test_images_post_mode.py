@@ -62,7 +62,7 @@ async def caption_generation(
                 error_message=None,
                 created_at=now,
                 updated_at=now,
-                completed_at=now if status == "completed" else None,
+                finished_at=now if status == "completed" else None,
             )
         )
     return generation_id

@@ -10,7 +10,6 @@ from statistics import median
 import pytest
 from PIL import Image
 
-from powerpost.images.providers import offline
 from powerpost.images.providers.base import (
     SIZE_PIXELS,
     ImageRequest,
@@ -20,11 +19,13 @@ from powerpost.images.providers.base import (
 )
 from powerpost.images.providers.offline import (
     OfflineImageProvider,
-    contrast_ratio,
     encode_png,
-    key_phrase,
+    load_reference,
     render_card,
 )
+from powerpost.kit.cards import drawing
+from powerpost.kit.cards.palette import COLOR_WORDS, contrast_ratio
+from powerpost.kit.cards.words import key_phrase
 
 Pixel = tuple[int, int, int]
 
@@ -126,7 +127,7 @@ async def test_colour_words_steer_the_palette() -> None:
     assert green > red + 20
     assert green > blue + 20
 
-    assert render_card(_request("a red poster")).layout.palette[1] == offline.COLOR_WORDS["red"]
+    assert render_card(_request("a red poster")).layout.palette[1] == COLOR_WORDS["red"]
 
 
 async def test_reference_images_supply_palette_and_background(tmp_path: Path) -> None:
@@ -145,7 +146,7 @@ async def test_reference_images_supply_palette_and_background(tmp_path: Path) ->
     right = _mean(_pixels(image.crop((width - width // 20, 0, width, height))))
     assert left[0] > left[2] + 50  # red half of the reference
     assert right[2] > right[0] + 50  # blue half
-    loaded = [offline.load_reference(ref) for ref in request.references]
+    loaded = [load_reference(ref) for ref in request.references]
     palette = render_card(request, references=loaded).layout.palette
     assert any(c[0] > 180 and c[2] < 80 for c in palette)
     assert any(c[2] > 180 and c[0] < 80 for c in palette)
@@ -233,10 +234,10 @@ async def test_unreadable_reference_is_a_provider_error(tmp_path: Path) -> None:
 
 @pytest.fixture
 def without_system_fonts(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    offline._font.cache_clear()
-    monkeypatch.setattr(offline, "FONT_DIR", tmp_path / "no-fonts-here")
+    drawing._font.cache_clear()
+    monkeypatch.setattr(drawing, "FONT_DIR", tmp_path / "no-fonts-here")
     yield
-    offline._font.cache_clear()
+    drawing._font.cache_clear()
 
 
 @pytest.mark.usefixtures("without_system_fonts")

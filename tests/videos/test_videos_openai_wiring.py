@@ -295,3 +295,49 @@ async def test_a_failed_vendor_job_fails_with_its_reason_and_refunds(
     assert await api.balance() == 50
     (event,) = await events(api.app, api.workspace_id, "video_generation.failed")
     assert event["data"]["error"] == done["error"]
+
+
+async def test_vendor_text_that_would_leak_is_not_echoed(api: Api, vendor: JobApi) -> None:
+    # a rejected key: vendors quote part of it back, so none of their text is shown
+    rejected = httpx.Response(
+        401, json={"error": {"message": f"Incorrect API key provided: {KEY}-abcdef123456"}}
+    )
+    vendor.routes = {("POST", "/v1/videos"): [rejected]}
+    done = await generate(api, {"prompt": "Key check", "duration": 5})
+    assert done["status"] == "failed"
+    assert done["error"]["message"] == (
+        "The video could not be generated: the video generation request rejected this "
+        "server's credentials (401); the operator must check the API key"
+    )
+    # a failed render whose reason is multi-line text with a token in it: one line, redacted
+    vendor.routes = {
+        ("POST", "/v1/videos"): [job("queued")],
+        ("GET", "/v1/videos/vid_42"): [
+            job(
+                "failed",
+                error={
+                    "message": "render node\n  crashed; trace id 9f8e7d6c5b4a39281706f5e4d3c2b1a0"
+                },
+            )
+        ],
+    }
+    done = await generate(api, {"prompt": "Crash", "duration": 5})
+    assert done["error"]["message"] == (
+        "The video could not be generated: video generation failed: "
+        "render node crashed; trace id [redacted]"
+    )
+    # a 400 whose body is a proxy's HTML page: its status is reported, not its text
+    html = httpx.Response(
+        400, text="<html><body>nginx internal 10.1.2.3 upstream error</body></html>"
+    )
+    vendor.routes = {("POST", "/v1/videos"): [html]}
+    done = await generate(api, {"prompt": "Proxy", "duration": 5})
+    assert done["error"]["message"] == (
+        "The video could not be generated: the video generation request refused the "
+        "request (400): Bad Request"
+    )
+    for shown in (str(await events(api.app, api.workspace_id, "video_generation.")),):
+        assert KEY not in shown
+        assert "10.1.2.3" not in shown
+        assert "9f8e7d6c" not in shown
+    assert await api.balance() == 50

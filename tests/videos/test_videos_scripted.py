@@ -15,6 +15,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from tests.fixtures.factories import Factory, headers
+from tests.fixtures.paid import assert_postponed, make_due
 from tests.images.support import (
     Api,
     api_for,
@@ -56,7 +57,7 @@ class ScriptedVideos:
     what was asked) or a ProviderError to raise."""
 
     name: str = NAME
-    plans: list[str | ProviderError] = field(default_factory=list)
+    plans: list[str | BaseException] = field(default_factory=list)
     requests: list[VideoRequest] = field(default_factory=list)
     sources: list[bytes] = field(default_factory=list)
 
@@ -65,7 +66,7 @@ class ScriptedVideos:
         if request.source_image is not None:
             self.sources.append(await asyncio.to_thread(request.source_image.read_bytes))
         plan = self.plans.pop(0) if self.plans else "clip"
-        if isinstance(plan, ProviderError):
+        if isinstance(plan, BaseException):
             raise plan
         await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
         target = workdir / "scripted.mp4"
@@ -336,3 +337,45 @@ async def test_audio_that_does_not_match_the_request_fails_and_refunds(
     (event,) = await events(api.app, api.workspace_id, "video_generation.")
     assert event["event"] == "video_generation.failed"
     assert without_urls(event["data"]) == without_urls(done)
+
+
+SECRET = "postgres://admin:hunter2@10.0.0.5/powerpost"
+
+
+async def test_an_internal_exception_never_reaches_the_client(
+    api: Api, provider: ScriptedVideos
+) -> None:
+    provider.plans = [RuntimeError(f"could not connect to {SECRET}")] * 3
+    response = await api.post("/videos/generate", {"prompt": "Crash", "duration": 5})
+    done = await api.finished(response.json()["status_url"])
+    assert done["status"] == "failed"
+    assert done["error"] == {
+        "code": "VIDEO_GENERATION_FAILED",
+        "message": "The video could not be generated: "
+        "producing the video failed because of an internal error",
+    }
+    assert len(provider.requests) == 3
+    again = (await api.get(f"/videos/generations/{done['video_generation_id']}")).json()
+    (event,) = await events(api.app, api.workspace_id, "video_generation.")
+    for shown in (str(again), str(event)):
+        assert "hunter2" not in shown
+        assert "RuntimeError" not in shown
+    assert await api.balance() == 50
+
+
+async def test_a_long_retry_after_is_waited_out_not_dropped(
+    api: Api, provider: ScriptedVideos
+) -> None:
+    provider.plans = [ProviderError("rate limited", retry_after=600.0), "clip"]
+    response = await api.post("/videos/generate", {"prompt": "Patience", "duration": 5})
+    generation_id = response.json()["video_generation_id"]
+    job = await assert_postponed(api.app, generation_id, at_least=590)
+    assert (await api.get(f"/videos/generations/{generation_id}")).json()["status"] == (
+        "processing"
+    )
+    assert len(provider.requests) == 1
+    await make_due(api.app, job.id)  # as if the ten minutes had passed
+    done = await api.finished(response.json()["status_url"])
+    assert done["status"] == "completed", done
+    assert len(provider.requests) == 2
+    assert await api.balance() == 35

@@ -38,32 +38,6 @@ def workspace_generations(workspace_id: str, status: str | None) -> Select[Gener
     return stmt
 
 
-async def conclude(session: AsyncSession, generation_id: str, values: dict[str, Any]) -> bool:
-    """Move a generation that has not finished to its end state; False if it already had.
-
-    The guarded UPDATE is what makes finishing exactly-once: on PostgreSQL it locks the row
-    until commit and a concurrent twin re-checks the WHERE afterwards and matches nothing;
-    SQLite runs whole write transactions one at a time.
-    """
-    stmt = (
-        update(Generation)
-        .where(Generation.id == generation_id, Generation.status.not_in(FINISHED))
-        .values(**values)
-        .returning(Generation.id)
-        .execution_options(synchronize_session=False)
-    )
-    return (await session.execute(stmt)).first() is not None
-
-
-async def set_credits_used(session: AsyncSession, generation_id: str, credits: int) -> None:
-    await session.execute(
-        update(Generation)
-        .where(Generation.id == generation_id)
-        .values(credits_used=credits)
-        .execution_options(synchronize_session=False)
-    )
-
-
 # --- writing styles -------------------------------------------------------------------------
 
 

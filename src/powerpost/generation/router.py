@@ -13,6 +13,7 @@ from powerpost.generation.schemas import (
     GenerationList,
     GenerationStarted,
 )
+from powerpost.kit.actor import actor_from
 from powerpost.kit.deps import AppSettings, ReadSession, WriteSession
 from powerpost.kit.openapi import error_responses
 from powerpost.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
@@ -39,14 +40,7 @@ async def generate_content(
 
     Credits are held now (see `credits_used` and `remaining_credits`); poll `status_url`.
     """
-    return await service.start_generation(
-        session,
-        settings,
-        account_id=auth.account_id,
-        workspace_id=auth.require_workspace(),
-        api_key_id=auth.key_id,
-        body=body,
-    )
+    return await service.start_generation(session, settings, actor_from(auth), body)
 
 
 @router.get(

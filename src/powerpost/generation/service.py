@@ -1,10 +1,11 @@
 """Caption generation (§6.3–6.5): validate, price, hold, queue; conclude, settle, report.
 
-A start writes, in the request's one transaction, the credit hold (reference
-`generation:<id>`), the generation row (status `processing`) and the `caption.generate`
-job; a 402 leaves nothing behind. The job ends in `complete` or `fail`, each a single
-transaction with the job's completion: the guarded status change, the settlement or
-refund, and the webhook event commit together, exactly once.
+The lifecycle is the paid-job seam's (`jobs.paid`, work `CAPTIONS`): a start writes, in the
+request's one transaction, the generation row (status `processing`), the credit hold
+(reference `generation:<id>`) and the `caption.generate` job; a 402 leaves nothing behind.
+The job ends in `complete` or `fail`, each a single transaction with the job's completion:
+the locked status change, the settlement or refund, and the webhook event commit together,
+exactly once.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from powerpost.config import Settings
-from powerpost.credits import service as credits
 from powerpost.generation import repository, styles
 from powerpost.generation.schemas import (
     FailedSource,
@@ -28,7 +28,8 @@ from powerpost.generation.schemas import (
     GenerationSummary,
     YoutubeOutput,
 )
-from powerpost.jobs import enqueue
+from powerpost.jobs import paid
+from powerpost.kit.actor import Actor
 from powerpost.kit.clock import iso_z, utcnow
 from powerpost.kit.errors import ValidationError
 from powerpost.kit.ids import new_id, parse_uuid
@@ -38,7 +39,6 @@ from powerpost.kit.pagination import Page, paginate
 from powerpost.kit.platforms import POST_TYPES, platform_of
 from powerpost.media.service import get_workspace_media
 from powerpost.models import Generation, Media, WritingStyleRow
-from powerpost.webhooks.events import record_event
 
 JOB_KIND = "caption.generate"
 ERROR_CODE = "GENERATION_FAILED"
@@ -47,11 +47,20 @@ PROMPT_MIN, PROMPT_MAX = 3, 2000
 MAX_IMAGES = 10
 MAX_SOURCE_URLS = 10
 CTA_MAX = 100
-ERROR_MESSAGE_MAX = 500
+
+CAPTIONS: paid.PaidWork[Generation] = paid.PaidWork(
+    model=Generation,
+    kind=JOB_KIND,
+    reference_prefix="generation",
+    error_code=ERROR_CODE,
+    completed_event="generation.completed",
+    failed_event="generation.failed",
+    max_attempts=5,
+)
 
 
 def hold_reference(generation_id: str) -> str:
-    return f"generation:{generation_id}"
+    return CAPTIONS.reference(generation_id)
 
 
 def status_url(generation_id: str) -> str:
@@ -180,15 +189,10 @@ def _check_media_kinds(media: Sequence[Media]) -> None:
 
 
 async def start_generation(
-    session: AsyncSession,
-    settings: Settings,
-    *,
-    account_id: str,
-    workspace_id: str,
-    api_key_id: str | None,
-    body: GenerateRequest,
+    session: AsyncSession, settings: Settings, actor: Actor, body: GenerateRequest
 ) -> GenerationStarted:
     checked = check_request(body, settings)
+    workspace_id = actor.workspace_id
     media = await get_workspace_media(session, workspace_id, checked.media_ids)
     style: WritingStyleRow | None = None
     if body.writing_style_id is not None:
@@ -200,49 +204,37 @@ async def start_generation(
     price = settings.prices.caption(
         body.research_mode, images, video_seconds or None, len(checked.source_urls)
     )
-    generation_id = new_id()
-    # The hold goes first: when it is refused (402) nothing else has been written.
-    remaining = await credits.hold(
-        session,
-        account_id,
-        price,
-        reference=hold_reference(generation_id),
-        reason="caption generation",
-        workspace_id=workspace_id,
-        api_key_id=api_key_id,
-    )
     now = utcnow()
-    session.add(
-        Generation(
-            id=generation_id,
-            account_id=account_id,
-            workspace_id=workspace_id,
-            api_key_id=api_key_id,
-            status="processing",
-            prompt=checked.prompt,
-            post_types=checked.post_types,
-            platforms=checked.platforms,
-            research_mode=body.research_mode,
-            media_ids=[m.id for m in media],
-            writing_style_id=style.id if style is not None else None,
-            cta_text=checked.cta_text,
-            source_urls=checked.source_urls,
-            source_failures=[],
-            credits_used=price,
-            outputs=None,
-            error_code=None,
-            error_message=None,
-            created_at=now,
-            updated_at=now,
-            completed_at=None,
-        )
-    )
-    await enqueue(
-        session,
-        kind=JOB_KIND,
-        account_id=account_id,
+    generation = Generation(
+        id=new_id(),
+        account_id=actor.account_id,
         workspace_id=workspace_id,
-        subject_id=generation_id,
+        api_key_id=actor.api_key_id,
+        status="processing",
+        prompt=checked.prompt,
+        post_types=checked.post_types,
+        platforms=checked.platforms,
+        research_mode=body.research_mode,
+        media_ids=[m.id for m in media],
+        writing_style_id=style.id if style is not None else None,
+        cta_text=checked.cta_text,
+        source_urls=checked.source_urls,
+        source_failures=[],
+        credits_used=price,
+        outputs=None,
+        error_code=None,
+        error_message=None,
+        created_at=now,
+        updated_at=now,
+        finished_at=None,
+    )
+    remaining = await paid.start(
+        session,
+        CAPTIONS,
+        actor,
+        generation,
+        amount=price,
+        reason="caption generation",
         payload={
             # What one source URL cost when this was priced: a source that cannot be used
             # gives back exactly that, even if the operator changes prices meanwhile.
@@ -251,11 +243,11 @@ async def start_generation(
         },
     )
     return GenerationStarted(
-        generation_id=generation_id,
+        generation_id=generation.id,
         status="processing",
         credits_used=price,
         remaining_credits=remaining,
-        status_url=status_url(generation_id),
+        status_url=status_url(generation.id),
     )
 
 
@@ -362,78 +354,56 @@ async def complete(
 
     False (and nothing written) when the generation had already finished.
     """
-    generation = await repository.get_generation(session, generation_id)
+    generation = await paid.claim(session, CAPTIONS, generation_id)
     if generation is None:
         return False
     refund_for_sources = max(0, per_source_url) * len(source_failures)
-    capture = max(0, generation.credits_used - refund_for_sources)
-    now = utcnow()
-    concluded = await repository.conclude(
+    generation.outputs = dict(outputs)
+    generation.source_failures = [dict(f) for f in source_failures]
+    generation.updated_at = utcnow()
+    await paid.succeed(
         session,
-        generation_id,
-        {
-            "status": "completed",
-            "outputs": dict(outputs),
-            "source_failures": [dict(f) for f in source_failures],
-            "credits_used": capture,
-            "error_code": None,
-            "error_message": None,
-            "updated_at": now,
-            "completed_at": now,
-        },
-    )
-    if not concluded:
-        return False
-    captured = await credits.settle(
-        session, hold_reference(generation_id), capture=capture, reason="caption generation"
-    )
-    if captured != capture:
-        # The hold had been closed already (an operator refund): report what was charged.
-        await repository.set_credits_used(session, generation_id, captured)
-    await record_event(
-        session,
-        workspace_id=generation.workspace_id,
-        event="generation.completed",
-        data={"generation_id": generation_id, "status": "completed", "outputs": dict(outputs)},
+        CAPTIONS,
+        generation,
+        charged=max(0, generation.credits_used - refund_for_sources),
+        reason="caption generation",
+        event_data=_completed_event,
     )
     return True
 
 
 async def fail(session: AsyncSession, generation_id: str, message: str) -> bool:
-    """Mark the generation failed, refund its hold, announce it; exactly once.
-
-    False (and nothing written) when the generation had already finished.
+    """Mark the generation failed with `message` (client-safe), refund its hold, announce
+    it; exactly once. False (and nothing written) when the generation had already finished.
     """
-    generation = await repository.get_generation(session, generation_id)
+    generation = await paid.claim(session, CAPTIONS, generation_id)
     if generation is None:
         return False
-    message = message.strip()[:ERROR_MESSAGE_MAX] or "Caption generation failed"
-    now = utcnow()
-    concluded = await repository.conclude(
+    generation.outputs = None
+    generation.updated_at = utcnow()
+    await paid.fail(
         session,
-        generation_id,
-        {
-            "status": "failed",
-            "outputs": None,
-            "credits_used": 0,
-            "error_code": ERROR_CODE,
-            "error_message": message,
-            "updated_at": now,
-            "completed_at": now,
-        },
-    )
-    if not concluded:
-        return False
-    await credits.refund(session, hold_reference(generation_id), reason="caption generation failed")
-    await record_event(
-        session,
-        workspace_id=generation.workspace_id,
-        event="generation.failed",
-        data={
-            "generation_id": generation_id,
-            "status": "failed",
-            "error_code": ERROR_CODE,
-            "error_message": message,
-        },
+        CAPTIONS,
+        generation,
+        message=message.strip() or "Caption generation failed",
+        reason="caption generation failed",
+        event_data=_failed_event,
     )
     return True
+
+
+async def _completed_event(generation: Generation) -> Mapping[str, Any]:
+    return {
+        "generation_id": generation.id,
+        "status": "completed",
+        "outputs": dict(generation.outputs or {}),
+    }
+
+
+async def _failed_event(generation: Generation) -> Mapping[str, Any]:
+    return {
+        "generation_id": generation.id,
+        "status": "failed",
+        "error_code": generation.error_code or ERROR_CODE,
+        "error_message": generation.error_message or "",
+    }

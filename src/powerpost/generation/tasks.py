@@ -31,24 +31,19 @@ from powerpost.generation.providers.base import (
     ProviderError,
     SourceDoc,
 )
-from powerpost.jobs import (
-    JobContext,
-    JobError,
-    PermanentJobError,
-    RetryableJobError,
-    register,
-)
+from powerpost.jobs import JobContext, JobError, PermanentJobError, register
 from powerpost.kit.errors import NotFound
 from powerpost.kit.netguard import Resolver
+from powerpost.kit.providers import client_message, provider_failure
 from powerpost.kit.safe_fetch import FetchedPage, FetchFailed, build_fetch_client, fetch_page
 from powerpost.media.service import get_workspace_media, open_local
-from powerpost.media.storage import ObjectNotFound, Storage, storage_for
+from powerpost.media.storage import ObjectNotFound, Storage, shared_storage
 from powerpost.models import Generation, Media
 
-# ctx.state keys: the process's media storage (shared with other features' jobs) and, for
-# tests or unusual networks, the DNS resolver the source fetcher uses.
-STORAGE_STATE = "media.storage"
+# ctx.state key: for tests or unusual networks, the DNS resolver the source fetcher uses.
 RESOLVER_STATE = "generation.source_resolver"
+# how failures are worded for the client (`kit.providers.client_message`)
+SUBJECT = "the captions"
 
 
 @dataclass(frozen=True)
@@ -67,38 +62,6 @@ RESEARCH: dict[str, ResearchProfile] = {
         max_sources=10, chars_per_source=20_000, fetch_timeout=15.0, max_bytes=5_000_000
     ),
 }
-
-
-def media_storage(ctx: JobContext) -> Storage:
-    """The process's storage backend, opened once per worker and kept in `ctx.state`."""
-    storage = ctx.state.get(STORAGE_STATE)
-    if not isinstance(storage, Storage):
-        storage = storage_for(ctx.settings)
-        ctx.state[STORAGE_STATE] = storage
-    return storage
-
-
-def provider_failure(exc: ProviderError) -> JobError:
-    if exc.retryable:
-        retry_after = getattr(exc, "retry_after", None)
-        return RetryableJobError(
-            str(exc),
-            code=service.ERROR_CODE,
-            retry_after=float(retry_after) if isinstance(retry_after, int | float) else None,
-        )
-    return PermanentJobError(str(exc), code=service.ERROR_CODE)
-
-
-def client_message(error: JobError) -> str:
-    """What the client is told about a failure: our own messages as they are, never an
-    internal exception's text."""
-    if error.code == service.ERROR_CODE:
-        return error.message
-    if error.code == "JOB_TIMEOUT":
-        return "Writing the captions took too long and was stopped."
-    if error.code == "WORKER_LOST":
-        return "The worker writing these captions stopped before it finished."
-    return "Caption generation failed because of an internal error."
 
 
 # --- sources ----------------------------------------------------------------------------------
@@ -245,7 +208,7 @@ class GenerateCaptions:
                 "to write about",
                 code=service.ERROR_CODE,
             )
-        storage = media_storage(ctx)
+        storage = shared_storage(ctx.state, ctx.settings)
         async with AsyncExitStack() as stack:
             inputs = [await _media_input(stack, storage, m) for m in media]
             request = CaptionRequest(
@@ -262,12 +225,13 @@ class GenerateCaptions:
                 provider = registry.provider_for(ctx.settings, ctx.http)
                 outputs = await provider.write_captions(request)
             except ProviderError as exc:
-                raise provider_failure(exc) from exc
+                raise provider_failure(exc, code=service.ERROR_CODE) from exc
         return check_outputs(outputs, request.platforms)
 
     async def on_failure(self, ctx: JobContext, error: JobError) -> None:
         async with ctx.transaction() as session:
-            await service.fail(session, ctx.subject_id or "", client_message(error))
+            message = client_message(error, code=service.ERROR_CODE, subject=SUBJECT, sentence=True)
+            await service.fail(session, ctx.subject_id or "", message)
             await ctx.finish(session)
 
 

@@ -9,6 +9,7 @@ from powerpost.images.schemas import (
     ImageGenerationOut,
     ImageGenerationStarted,
 )
+from powerpost.kit.actor import actor_from
 from powerpost.kit.deps import AppSettings, ReadSession, WriteSession
 from powerpost.kit.openapi import error_responses
 from powerpost.kit.routing import ApiRoute
@@ -32,7 +33,7 @@ async def generate_images(
 
     Credits are held now (quantity × the model's price) and pictures that fail are refunded.
     """
-    return await service.start(session, settings, auth, body)
+    return await service.start(session, settings, actor_from(auth), body)
 
 
 @router.get(

@@ -6,11 +6,11 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
+from powerpost.kit.job_schemas import JobErrorBody, JobStarted, JobStatus
 from powerpost.kit.schemas import RequestModel
 
 ImageModel = Literal["flux2-flex", "ideogram-3", "gpt-image-1.5", "nano-banana-2"]
 ImageSizeName = Literal["square", "feed", "portrait", "landscape"]
-JobStatus = Literal["pending", "processing", "completed", "failed"]
 
 MAX_PROMPT_CHARS = 2000
 MAX_STYLE_IMAGES = 4
@@ -45,20 +45,8 @@ class ImageGenerateRequest(RequestModel):
     enhance_prompt: bool = False
 
 
-class JobStarted(BaseModel):
-    status: JobStatus
-    credits_used: int
-    remaining_credits: int
-    status_url: str
-
-
 class ImageGenerationStarted(JobStarted):
     image_generation_id: str
-
-
-class JobErrorBody(BaseModel):
-    code: str
-    message: str
 
 
 class GeneratedImage(BaseModel):

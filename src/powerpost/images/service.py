@@ -1,10 +1,11 @@
 """Image generation (§6.6–6.7): validate, hold credits, queue; conclude and settle.
 
-A start writes the generation row, the credit hold (reference `image_generation:<id>`)
-and the job in the caller's transaction, so a 402 or any other refusal leaves nothing
-behind. The job stores each good picture as workspace media, then `conclude` settles in
-one transaction with the final status and the webhook event: every stored picture is
-charged at the held unit price, every failed one is given back.
+The lifecycle is the paid-job seam's (`jobs.paid`, work `IMAGES`): a start writes the
+generation row, the credit hold (reference `image_generation:<id>`) and the job in the
+caller's transaction, so a 402 or any other refusal leaves nothing behind. The job stores
+each good picture as workspace media, then `conclude` settles in one transaction with the
+final status and the webhook event: every stored picture is charged at the held unit
+price, every failed one is given back.
 """
 
 from __future__ import annotations
@@ -16,27 +17,25 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from powerpost.auth.authorizer import RequestAuth
 from powerpost.config import Settings
-from powerpost.credits import service as credits
 from powerpost.images import repository
 from powerpost.images.schemas import (
     GeneratedImage,
     ImageGenerateRequest,
     ImageGenerationOut,
     ImageGenerationStarted,
-    JobErrorBody,
 )
-from powerpost.jobs.paid import hold_and_enqueue
+from powerpost.jobs import paid
+from powerpost.kit.actor import Actor
 from powerpost.kit.clock import iso_z, utcnow
 from powerpost.kit.errors import Conflict, ValidationError
 from powerpost.kit.ids import new_id, parse_uuid
+from powerpost.kit.job_schemas import JobErrorBody
 from powerpost.kit.lookup import get_or_404
 from powerpost.kit.platforms import POST_TYPES
 from powerpost.media.service import get_workspace_media
 from powerpost.media.signing import signed_url, thumbnail_url
 from powerpost.models import ImageGeneration, ImageGenerationImage, Media
-from powerpost.webhooks.events import record_event
 
 JOB_KIND = "image.generate"
 ERROR_CODE = "IMAGE_GENERATION_FAILED"
@@ -44,7 +43,7 @@ STATUS_PATH = "/api/v1/images/generations/{id}"
 MAX_ATTEMPTS = 3
 FINISHED = frozenset({"completed", "failed"})
 MAX_PROMPT_CHARS = 2000
-_ERROR_CHARS = 500
+_ERROR_CHARS = paid.ERROR_MESSAGE_MAX
 
 # gpt-image-1.5 answers in three aspect ratios, none of them 4:5 (§6.6).
 UNSUPPORTED_SIZES: dict[str, frozenset[str]] = {"gpt-image-1.5": frozenset({"feed"})}
@@ -52,8 +51,19 @@ UNSUPPORTED_SIZES: dict[str, frozenset[str]] = {"gpt-image-1.5": frozenset({"fee
 _CAPTION_NOISE = re.compile(r"https?://\S+|www\.\S+|(?<!\w)[#@][\w.]+")
 
 
+IMAGES: paid.PaidWork[ImageGeneration] = paid.PaidWork(
+    model=ImageGeneration,
+    kind=JOB_KIND,
+    reference_prefix="image_generation",
+    error_code=ERROR_CODE,
+    completed_event="image_generation.completed",
+    failed_event="image_generation.failed",
+    max_attempts=MAX_ATTEMPTS,
+)
+
+
 def hold_reference(generation_id: str) -> str:
-    return f"image_generation:{generation_id}"
+    return IMAGES.reference(generation_id)
 
 
 def status_url(generation_id: str) -> str:
@@ -158,10 +168,10 @@ async def _style_images(
 
 
 async def start(
-    session: AsyncSession, settings: Settings, auth: RequestAuth, body: ImageGenerateRequest
+    session: AsyncSession, settings: Settings, actor: Actor, body: ImageGenerateRequest
 ) -> ImageGenerationStarted:
     _check_body(body)
-    workspace_id = auth.require_workspace()
+    workspace_id = actor.workspace_id
     styles = await _style_images(session, workspace_id, body.style_images or [])
 
     prompt = (body.prompt or "").strip()
@@ -179,9 +189,9 @@ async def start(
     total = unit_price * body.quantity
     generation = ImageGeneration(
         id=new_id(),
-        account_id=auth.account_id,
+        account_id=actor.account_id,
         workspace_id=workspace_id,
-        api_key_id=auth.key_id,
+        api_key_id=actor.api_key_id,
         status="processing",
         mode=mode,
         prompt=prompt or prompt_from_caption(caption or ""),
@@ -201,18 +211,13 @@ async def start(
         created_at=utcnow(),
         finished_at=None,
     )
-    session.add(generation)
-    remaining = await hold_and_enqueue(
+    remaining = await paid.start(
         session,
-        account_id=auth.account_id,
-        workspace_id=workspace_id,
-        api_key_id=auth.key_id,
-        subject_id=generation.id,
+        IMAGES,
+        actor,
+        generation,
         amount=total,
-        reference=hold_reference(generation.id),
         reason=f"{body.quantity} image(s) with {body.model}",
-        kind=JOB_KIND,
-        max_attempts=MAX_ATTEMPTS,
     )
     return ImageGenerationStarted(
         image_generation_id=generation.id,
@@ -284,13 +289,13 @@ async def conclude(
 ) -> ImageGeneration | None:
     """Record the outcome once: status, failed positions, settlement, webhook event.
 
-    `failures` gives the reason for positions that have no stored picture; a position
-    with neither is reported with a generic reason. Returns None when the generation is
-    gone, and the row unchanged when it was already concluded.
+    `failures` gives the (client-safe) reason for positions that have no stored picture; a
+    position with neither is reported with a generic reason. Returns None when the
+    generation is gone or had already concluded.
     """
-    generation = await repository.get(session, generation_id, lock=True)
-    if generation is None or generation.status in FINISHED:
-        return generation
+    generation = await paid.claim(session, IMAGES, generation_id)
+    if generation is None:
+        return None
     recorded = {o.position: o for o in await repository.outcomes(session, generation.id)}
     good = sum(1 for o in recorded.values() if o.media_id is not None)
     failed: dict[int, str] = {}
@@ -313,39 +318,40 @@ async def conclude(
                 )
             )
 
-    reference = hold_reference(generation.id)
-    if failed:
-        generation.status = "failed"
-        generation.error_code = ERROR_CODE
-        first = failed[min(failed)]
-        if good:
-            generation.error_message = (
-                f"{len(failed)} of {generation.quantity} images could not be generated "
-                f"(refunded): {first}"
-            )
-        else:
-            generation.error_message = f"The images could not be generated: {first}"
-    else:
-        generation.status = "completed"
-    if good:
-        await credits.settle(
-            session,
-            reference,
-            capture=good * generation.unit_price,
-            reason=f"{good} of {generation.quantity} image(s) generated",
-        )
-        generation.credits_used = good * generation.unit_price
-    else:
-        await credits.refund(session, reference, reason="image generation failed")
-        generation.credits_used = 0
-    generation.finished_at = now
-    await session.flush()
+    async def announce(row: ImageGeneration) -> Mapping[str, Any]:
+        images = await repository.stored_images(session, row.id)
+        return render(row, images, settings).model_dump(mode="json", exclude_unset=True)
 
-    resource = render(generation, await repository.stored_images(session, generation.id), settings)
-    await record_event(
+    if not failed:
+        await paid.succeed(
+            session,
+            IMAGES,
+            generation,
+            charged=good * generation.unit_price,
+            reason=f"{good} of {generation.quantity} image(s) generated",
+            event_data=announce,
+        )
+        return generation
+    first = failed[min(failed)]
+    if good:
+        message = (
+            f"{len(failed)} of {generation.quantity} images could not be generated "
+            f"(refunded): {first}"
+        )
+    else:
+        message = f"The images could not be generated: {first}"
+    await paid.fail(
         session,
-        workspace_id=generation.workspace_id,
-        event=f"image_generation.{generation.status}",
-        data=resource.model_dump(mode="json", exclude_unset=True),
+        IMAGES,
+        generation,
+        message=message,
+        # the pictures that were stored are charged; the hold of the others is given back
+        charged=good * generation.unit_price,
+        reason=(
+            f"{good} of {generation.quantity} image(s) generated"
+            if good
+            else "image generation failed"
+        ),
+        event_data=announce,
     )
     return generation

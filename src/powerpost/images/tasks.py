@@ -21,42 +21,23 @@ from powerpost.images.providers.base import (
     ProviderError,
     ReferenceImage,
 )
-from powerpost.jobs import (
-    JobContext,
-    JobError,
-    PermanentJobError,
-    RetryableJobError,
-    register,
-)
+from powerpost.jobs import JobContext, JobError, PermanentJobError, register
 from powerpost.kit.clock import utcnow
 from powerpost.kit.errors import AppError, NotFound
 from powerpost.kit.ids import new_id
+from powerpost.kit.providers import client_message, provider_failure
 from powerpost.media.service import (
     add_staged,
     generated_media,
     get_workspace_media,
     open_local,
 )
-from powerpost.media.storage import Storage, storage_for
+from powerpost.media.storage import Storage, shared_storage
 from powerpost.models import ImageGeneration, ImageGenerationImage, Media
 
-_STORAGE_STATE = "media.storage"
 _EXTENSIONS = {"image/png": "png", "image/jpeg": "jpg", "image/webp": "webp"}
-
-
-def media_storage(ctx: JobContext) -> Storage:
-    """The process's storage backend, opened once per worker and kept in `ctx.state`."""
-    storage = ctx.state.get(_STORAGE_STATE)
-    if not isinstance(storage, Storage):
-        storage = storage_for(ctx.settings)
-        ctx.state[_STORAGE_STATE] = storage
-    return storage
-
-
-def provider_failure(exc: ProviderError, code: str) -> JobError:
-    if exc.retryable:
-        return RetryableJobError(str(exc), code=code)
-    return PermanentJobError(str(exc), code=code)
+# how failures are worded for the client (`kit.providers.client_message`)
+SUBJECT = "the images"
 
 
 @register(service.JOB_KIND)
@@ -88,7 +69,7 @@ class GenerateImages:
         missing = [p for p in range(generation.quantity) if p not in stored]
         failures: dict[int, str] = {}
         if missing:
-            storage = media_storage(ctx)
+            storage = shared_storage(ctx.state, ctx.settings)
             results = await self._render(ctx, storage, generation, styles)
             by_position = {r.index: r for r in results}
             for position in missing:
@@ -127,7 +108,7 @@ class GenerateImages:
                 provider = registry.provider_for(ctx.settings, ctx.http)
                 return await provider.generate(request)
             except ProviderError as exc:
-                raise provider_failure(exc, service.ERROR_CODE) from exc
+                raise provider_failure(exc, code=service.ERROR_CODE) from exc
 
     async def _store(
         self,
@@ -178,6 +159,7 @@ class GenerateImages:
         async with ctx.transaction() as session:
             generation = await repository.get(session, ctx.subject_id or "")
             if generation is not None:
-                failures = dict.fromkeys(range(generation.quantity), error.message)
+                message = client_message(error, code=service.ERROR_CODE, subject=SUBJECT)
+                failures = dict.fromkeys(range(generation.quantity), message)
                 await service.conclude(session, ctx.settings, generation.id, failures)
             await ctx.finish(session)

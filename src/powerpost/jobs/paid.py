@@ -1,53 +1,255 @@
-"""Starting a job the caller pays for: hold the price, then queue the work, in the
-caller's transaction.
+"""The paid-job lifecycle: the one seam every feature that charges credits for work uses.
 
-Both writes share the transaction that inserted the job's row, so a refused hold (402) or
-any later error leaves neither a hold, a row nor a job behind; the job's reference settles
-or refunds the hold exactly once when it concludes.
+    start ──> job(s) run ──> succeed (settle: charge, release the rest) ─┐
+      │                  └─> fail    (refund, or charge the part done) ──┴─> webhook event
+      └─ hold + row + job rows, in the caller's transaction
+
+Every paid feature (captions, images, videos; publishing next) describes itself once as a
+`PaidWork` and uses the same verbs:
+
+- `start(session, work, actor, row, amount=…, reason=…)` in the request's transaction:
+  adds the row, holds `amount` credits under `work.reference(row.id)` (402 when not
+  covered: the route's transaction rolls back and nothing is left behind) and writes the
+  job row(s). Nothing runs before the caller commits; the jobs are kicked right after the
+  commit (see `jobs.service.enqueue`). Returns the balance left.
+- `claim(session, work, subject_id)` inside a job's fenced transaction (`ctx.transaction()`):
+  locks the row (SELECT … FOR UPDATE on PostgreSQL; SQLite runs write transactions one at a
+  time) and returns it, or None when it is gone or already finished. The lock is what makes
+  concluding exactly-once: a concurrent twin waits, then sees the row finished.
+- `succeed(session, work, row, event_data=…, charged=None)`: status `completed`, settles
+  the hold capturing `charged` (default: everything held) and releasing the rest, sets
+  `credits_used` to what was really captured, stamps `finished_at`, records the webhook
+  event. `fail(session, work, row, message=…, event_data=…, charged=0)`: status `failed`
+  with the feature's error code and a client-safe `message`; refunds the whole hold, or with
+  `charged > 0` (part of the work was delivered) settles that much and releases the rest.
+  Both run in the caller's transaction, which should end with `ctx.finish(session)`: the
+  outcome, the credit movement, the event and the job's completion commit together.
+
+Credit movements are idempotent by reference (`credits.service`): a retried or duplicated
+job can never charge or refund twice, and a hold an operator already closed is reported as
+what it captured (0).
+
+A fourth user: publishing a post to N platforms, charging per item that posted.
+
+    POST_PUBLISH = PaidWork(
+        model=Post, kind="post.publish_item", reference_prefix="post",
+        error_code="POST_FAILED", completed_event="post.published",
+        failed_event="post.failed", max_attempts=5,
+        finished_statuses=frozenset({"published", "partial", "failed"}),
+        completed_status="published",
+    )
+
+    # the service, in the request's transaction: one hold for all N items, one job per item
+    post = Post(id=new_id(), status="processing", credits_used=n * price, ...)
+    remaining = await paid.start(
+        session, POST_PUBLISH, actor, post, amount=n * price, reason=f"{n} posts",
+        payloads=[{"item": i} for i in range(n)],
+    )
+
+    # each item's job, in ctx.transaction(), ending with ctx.finish(session):
+    post = await paid.claim(session, POST_PUBLISH, ctx.subject_id)   # locked; None: done
+    if post is not None:
+        record this item's outcome (posted or its error) in the post's item table
+        if every item now has an outcome:                 # the last one concludes the post
+            posted = number of items that posted
+            if posted == n:
+                await paid.succeed(session, POST_PUBLISH, post, event_data=render)
+            elif posted:
+                await paid.succeed(session, POST_PUBLISH, post, charged=posted * price,
+                                   status="partial", event="post.partial", event_data=render)
+            else:
+                await paid.fail(session, POST_PUBLISH, post, message=..., event_data=render)
+
+The item jobs serialise on the post row's lock, so exactly one of them sees every outcome
+and concludes; `succeed(..., charged=k)` charges the k items that posted and gives the rest
+of the hold back in the same transaction. (Images do the same within one job: `fail(...,
+charged=good * unit_price)` when some pictures failed.)
+
+Services take an `Actor` (plain ids), never the API layer's authorisation object: routers
+translate with `kit.actor.actor_from`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from powerpost.credits import service as credits
 from powerpost.jobs.service import enqueue
+from powerpost.kit.actor import Actor
+from powerpost.kit.clock import utcnow
+from powerpost.models.paid_row import PaidJobRow
+from powerpost.webhooks.events import record_event
+
+__all__ = [
+    "ERROR_MESSAGE_MAX",
+    "Actor",
+    "EventData",
+    "PaidWork",
+    "claim",
+    "fail",
+    "start",
+    "succeed",
+]
+
+R = TypeVar("R", bound=PaidJobRow)
+
+# what a failed row keeps of its client-facing message
+ERROR_MESSAGE_MAX = 500
+
+# The webhook event's `data`, computed from the row once its outcome is set (the same
+# transaction, so the event shows exactly what GET will show).
+EventData = Callable[[R], Awaitable[Mapping[str, Any]]]
 
 
-async def hold_and_enqueue(
+@dataclass(frozen=True)
+class PaidWork(Generic[R]):
+    """One paid feature as the lifecycle sees it."""
+
+    model: type[R]
+    kind: str  # the job kind its handler is registered under
+    reference_prefix: str  # credit holds are `<prefix>:<row id>`
+    error_code: str  # the code a failed row shows (and its handler's own errors carry)
+    completed_event: str
+    failed_event: str
+    max_attempts: int = 5
+    completed_status: str = "completed"
+    failed_status: str = "failed"
+    finished_statuses: frozenset[str] = frozenset({"completed", "failed"})
+
+    def reference(self, subject_id: str) -> str:
+        return f"{self.reference_prefix}:{subject_id}"
+
+    def is_finished(self, row: R) -> bool:
+        return row.status in self.finished_statuses
+
+
+async def start(
     session: AsyncSession,
+    work: PaidWork[R],
+    actor: Actor,
+    row: R,
     *,
-    account_id: str,
-    workspace_id: str,
-    api_key_id: str | None,
-    subject_id: str,
     amount: int,
-    reference: str,
     reason: str,
-    kind: str,
-    max_attempts: int,
     payload: Mapping[str, Any] | None = None,
+    payloads: Sequence[Mapping[str, Any]] | None = None,
 ) -> int:
-    """Hold `amount` under `reference` and queue `kind` for `subject_id`; the balance left."""
+    """Add `row`, hold `amount` under its reference and queue its job; the balance left.
+
+    One job with `payload`, or one job per entry of `payloads` (work settled per item).
+    Everything is written in the caller's transaction: a refused hold (InsufficientCredits,
+    402) or any later error leaves neither a hold, a row nor a job once it rolls back.
+    """
+    if payload is not None and payloads is not None:
+        raise ValueError("give one payload or a payload per job, not both")
+    session.add(row)
     remaining = await credits.hold(
         session,
-        account_id,
+        actor.account_id,
         amount,
-        reference=reference,
+        reference=work.reference(row.id),
         reason=reason,
-        workspace_id=workspace_id,
-        api_key_id=api_key_id,
+        workspace_id=actor.workspace_id,
+        api_key_id=actor.api_key_id,
     )
-    await enqueue(
-        session,
-        kind=kind,
-        account_id=account_id,
-        workspace_id=workspace_id,
-        subject_id=subject_id,
-        payload=payload or {},
-        max_attempts=max_attempts,
-    )
+    for body in payloads if payloads is not None else [payload or {}]:
+        await enqueue(
+            session,
+            kind=work.kind,
+            account_id=actor.account_id,
+            workspace_id=actor.workspace_id,
+            subject_id=row.id,
+            payload=body,
+            max_attempts=work.max_attempts,
+        )
     return remaining
+
+
+async def claim(session: AsyncSession, work: PaidWork[R], subject_id: str) -> R | None:
+    """The row, locked until the caller's transaction ends; None if gone or finished."""
+    stmt = (
+        select(work.model)
+        .where(work.model.id == subject_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    row = (await session.execute(stmt)).scalar_one_or_none()
+    if row is None or work.is_finished(row):
+        return None
+    return row
+
+
+async def succeed(
+    session: AsyncSession,
+    work: PaidWork[R],
+    row: R,
+    *,
+    event_data: EventData[R],
+    charged: int | None = None,
+    reason: str | None = None,
+    status: str | None = None,
+    event: str | None = None,
+) -> int:
+    """Conclude `row` (claimed) as delivered: capture `charged` of the hold (default all
+    of it), release the rest, announce it. Returns what was captured.
+
+    `status`/`event` override the work's completed ones (a partly published post:
+    "partial", "post.partial").
+    """
+    reference = work.reference(row.id)
+    held = row.credits_used if charged is None else charged
+    captured = await credits.settle(
+        session,
+        reference,
+        capture=max(0, held),
+        reason=reason or f"{work.reference_prefix} completed",
+    )
+    row.status = status or work.completed_status
+    row.error_code = None
+    row.error_message = None
+    return await _conclude(session, row, captured, event or work.completed_event, event_data)
+
+
+async def fail(
+    session: AsyncSession,
+    work: PaidWork[R],
+    row: R,
+    *,
+    message: str,
+    event_data: EventData[R],
+    charged: int = 0,
+    reason: str | None = None,
+    event: str | None = None,
+) -> int:
+    """Conclude `row` (claimed) as failed with `message` (shown to the client: pass it
+    through `kit.providers.client_message` when it comes from a job error). Refunds the
+    whole hold, or with `charged > 0` (part was delivered) captures that much and releases
+    the rest. Returns what was captured."""
+    reference = work.reference(row.id)
+    why = reason or f"{work.reference_prefix} failed"
+    if charged > 0:
+        captured = await credits.settle(session, reference, capture=charged, reason=why)
+    else:
+        await credits.refund(session, reference, reason=why)
+        captured = 0
+    row.status = work.failed_status
+    row.error_code = work.error_code
+    row.error_message = message.strip()[:ERROR_MESSAGE_MAX] or f"{work.reference_prefix} failed"
+    return await _conclude(session, row, captured, event or work.failed_event, event_data)
+
+
+async def _conclude(
+    session: AsyncSession, row: R, captured: int, event: str, event_data: EventData[R]
+) -> int:
+    row.credits_used = captured
+    row.finished_at = utcnow()
+    await session.flush()
+    await record_event(
+        session, workspace_id=row.workspace_id, event=event, data=await event_data(row)
+    )
+    return captured

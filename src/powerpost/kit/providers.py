@@ -1,21 +1,49 @@
-"""What every AI provider family shares: the error a provider raises and the registry that
-finds a provider by the name an operator configured.
+"""What every AI provider family shares: the error a provider raises, the one policy that
+turns it into a job outcome and a client-safe message, and the registry that finds a
+provider by the name an operator configured.
 
 Captions, images and videos each build one `ProviderRegistry`; the registry knows nothing
 about what its providers do, only how to name, replace and build them. Keeping the error
 here (not in a feature) lets `kit.openai_http` raise it without importing a feature.
+
+The failure policy, the same for every paid feature:
+- a `ProviderError` is our own sentence about what went wrong (vendor text in it has been
+  through `vendor_text`); retryable ones are tried again, after `retry_after` seconds when
+  the vendor said how long to wait, otherwise with the engine's backoff;
+- `client_message` is what a client may read in `error.message`: the feature's own failures
+  as they are, the engine's (timeout, lost worker) in plain words, and for anything else
+  (an internal exception's text) a generic sentence; the details go to the server log.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from typing import Generic, TypeVar
 
 import httpx
 
 from powerpost.config import Settings
+from powerpost.kit.job_errors import (
+    JOB_CANCELLED,
+    JOB_TIMEOUT,
+    WORKER_LOST,
+    JobError,
+    PermanentJobError,
+    RetryableJobError,
+)
 
-__all__ = ["ProviderError", "ProviderFactory", "ProviderRegistry"]
+__all__ = [
+    "ENHANCE_SUFFIX",
+    "MAX_VENDOR_CHARS",
+    "ProviderError",
+    "ProviderFactory",
+    "ProviderRegistry",
+    "client_message",
+    "provider_failure",
+    "redact_secrets",
+    "vendor_text",
+]
 
 P = TypeVar("P")
 
@@ -24,12 +52,86 @@ P = TypeVar("P")
 ProviderFactory = Callable[[Settings, httpx.AsyncClient], P]
 
 
-class ProviderError(Exception):
-    """The provider could not produce a result; the job fails and is refunded."""
+# What "enhance the prompt" adds for providers that take a prompt (images and videos alike).
+ENHANCE_SUFFIX = (
+    "Make it polished and professional: one clear focal subject, balanced lighting, "
+    "a cohesive colour palette and crisp detail."
+)
 
-    def __init__(self, message: str, *, retryable: bool = False) -> None:
+# vendor text quoted in a job's error is cut to this
+MAX_VENDOR_CHARS = 300
+
+# Key-shaped strings: OpenAI-style `sk-…`/`pk-…` keys, bearer tokens, `key=…` pairs, and any
+# long unbroken run of letters and digits (a token or hash; ids with hyphens are left alone).
+_SECRETS = re.compile(
+    r"\b(?:sk|pk|rk|pp)[-_][A-Za-z0-9_\-]{6,}"
+    r"|\bbearer\s+\S+"
+    r"|\b(?:api[_-]?key|access[_-]?token|token|secret|password)\s*[:=]\s*\S+"
+    r"|\b(?=[A-Za-z_]*\d)[A-Za-z0-9_]{32,}\b",
+    re.IGNORECASE,
+)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]+")
+
+
+def redact_secrets(text: str) -> str:
+    """`text` with anything shaped like a key or token replaced by `[redacted]`."""
+    return _SECRETS.sub("[redacted]", text)
+
+
+def vendor_text(text: str, limit: int = MAX_VENDOR_CHARS) -> str:
+    """A vendor's own words made fit to quote to a client: one line, no control
+    characters, key-shaped strings redacted, at most `limit` characters."""
+    one_line = " ".join(_CONTROL.sub(" ", text).split())
+    cleaned = redact_secrets(one_line)
+    return cleaned if len(cleaned) <= limit else cleaned[: limit - 1].rstrip() + "…"
+
+
+class ProviderError(Exception):
+    """The provider could not produce a result; the job fails and is refunded.
+
+    The message is shown to the client (see `client_message`), so it is written by us; a
+    vendor's words go in only through `vendor_text`. `retry_after` (seconds) is how long
+    the vendor asked us to wait before trying again.
+    """
+
+    def __init__(
+        self, message: str, *, retryable: bool = False, retry_after: float | None = None
+    ) -> None:
         super().__init__(message)
-        self.retryable = retryable
+        self.retryable = retryable or retry_after is not None
+        self.retry_after = retry_after
+
+
+def provider_failure(exc: ProviderError, *, code: str) -> JobError:
+    """The job outcome of a provider's failure: retried (after the vendor's Retry-After when
+    it gave one, which the engine honours up to an hour) or final, under the feature's
+    error `code`."""
+    message = str(exc)
+    if exc.retryable:
+        return RetryableJobError(message, code=code, retry_after=exc.retry_after)
+    return PermanentJobError(message, code=code)
+
+
+def client_message(error: JobError, *, code: str, subject: str, sentence: bool = False) -> str:
+    """What the client is told about a failed job: the feature's own messages (code `code`)
+    as they are, minus anything key-shaped; the engine's failures in plain words; never an
+    internal exception's text (the engine logged it with its traceback).
+
+    `subject` names the work ("the captions", "the images", "the video"). The engine's
+    failures are worded as a clause to follow "could not be generated: ", or with
+    `sentence=True` as a sentence of their own.
+    """
+    if error.code == code:
+        return redact_secrets(error.message)
+    if error.code == JOB_TIMEOUT:
+        clause = f"producing {subject} took too long and was stopped"
+    elif error.code == WORKER_LOST:
+        clause = f"the worker producing {subject} stopped before it finished"
+    elif error.code == JOB_CANCELLED:
+        clause = f"producing {subject} was cancelled before it finished"
+    else:
+        clause = f"producing {subject} failed because of an internal error"
+    return f"{clause[:1].upper()}{clause[1:]}." if sentence else clause
 
 
 class ProviderRegistry(Generic[P]):

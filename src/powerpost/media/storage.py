@@ -19,7 +19,7 @@ import tempfile
 import threading
 import uuid
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, MutableMapping
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -494,3 +494,17 @@ def storage_for(settings: Settings) -> Storage:
     return open_storage(
         settings.storage_url or str(settings.data_dir / "media"), settings.data_dir / "tmp"
     )
+
+
+# The key under which a worker keeps its storage backend in the jobs' shared state.
+STORAGE_STATE = "media.storage"
+
+
+def shared_storage(state: MutableMapping[str, Any], settings: Settings) -> Storage:
+    """The process's storage backend, opened once and kept in `state` (a job context's
+    per-process dict) so every job of every feature shares it."""
+    storage = state.get(STORAGE_STATE)
+    if not isinstance(storage, Storage):
+        storage = storage_for(settings)
+        state[STORAGE_STATE] = storage
+    return storage

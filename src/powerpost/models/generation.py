@@ -7,11 +7,12 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from powerpost.kit.db import Base, UTCDateTime
+from powerpost.models.paid_row import PaidJobRow
 
 GENERATION_STATUSES = ("pending", "processing", "completed", "failed")
 
 
-class Generation(Base):
+class Generation(Base, PaidJobRow):
     """One `POST /content/generate`: what was asked, what it cost, and the captions.
 
     `credits_used` is the price held at the start; when the job ends it becomes what was
@@ -55,4 +56,4 @@ class Generation(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
-    completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

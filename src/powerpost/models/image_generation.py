@@ -16,11 +16,12 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from powerpost.kit.db import Base, UTCDateTime
+from powerpost.models.paid_row import PaidJobRow
 
 GENERATION_STATUSES = ("pending", "processing", "completed", "failed")
 
 
-class ImageGeneration(Base):
+class ImageGeneration(Base, PaidJobRow):
     """One `POST /images/generate`: what was asked, what it cost, how it ended.
 
     `unit_price` is the per-picture price held at the start, so settling a partly failed

@@ -6,9 +6,10 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column
 
 from powerpost.kit.db import Base, UTCDateTime
+from powerpost.models.paid_row import PaidJobRow
 
 
-class VideoGeneration(Base):
+class VideoGeneration(Base, PaidJobRow):
     """One `POST /videos/generate` and its outcome (the stored MP4 once completed)."""
 
     __tablename__ = "video_generations"

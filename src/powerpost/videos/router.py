@@ -3,6 +3,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from powerpost.auth.capabilities import VideosGenerate, VideosRead
+from powerpost.kit.actor import actor_from
 from powerpost.kit.deps import AppSettings, ReadSession, WriteSession
 from powerpost.kit.openapi import error_responses
 from powerpost.kit.routing import ApiRoute
@@ -32,7 +33,7 @@ async def generate_video(
 
     Credits are held now (per second of the model, ×1.5 with audio) and refunded on failure.
     """
-    return await service.start(session, settings, auth, body)
+    return await service.start(session, settings, actor_from(auth), body)
 
 
 @router.get(

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from powerpost.images.schemas import JobErrorBody, JobStarted, JobStatus
+from powerpost.kit.job_schemas import JobErrorBody, JobStarted, JobStatus
 from powerpost.kit.schemas import RequestModel
 
 VideoModel = Literal["kling-3.0-pro", "veo-3.1", "runway-gen-4.5"]

@@ -1,26 +1,27 @@
 """Video generation (§6.8–6.9): validate per model, hold credits, queue; settle or refund.
 
-A start writes the row, the credit hold (`video_generation:<id>`) and the job in the
-caller's transaction. The job stores the MP4 and completes in one transaction (`succeed`);
-a failure refunds the whole hold (`fail`). Both record the webhook event with the outcome.
+The lifecycle is the paid-job seam's (`jobs.paid`, work `VIDEOS`): a start writes the row,
+the credit hold (`video_generation:<id>`) and the job in the caller's transaction. The job
+stores the MP4 and completes in one transaction (`succeed`); a failure refunds the whole
+hold (`fail`). Both record the webhook event with the outcome.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from powerpost.auth.authorizer import RequestAuth
 from powerpost.config import Settings
-from powerpost.credits import service as credits
-from powerpost.images.schemas import JobErrorBody
-from powerpost.jobs.paid import hold_and_enqueue
+from powerpost.jobs import paid
+from powerpost.kit.actor import Actor
 from powerpost.kit.clock import iso_z, utcnow
 from powerpost.kit.errors import ValidationError
 from powerpost.kit.ids import new_id
+from powerpost.kit.job_schemas import JobErrorBody
 from powerpost.kit.lookup import get_or_404
 from powerpost.media.service import get_workspace_media
 from powerpost.media.signing import signed_url, thumbnail_url
@@ -32,14 +33,12 @@ from powerpost.videos.schemas import (
     VideoGenerationOut,
     VideoGenerationStarted,
 )
-from powerpost.webhooks.events import record_event
 
 JOB_KIND = "video.generate"
 ERROR_CODE = "VIDEO_GENERATION_FAILED"
 STATUS_PATH = "/api/v1/videos/generations/{id}"
 MAX_ATTEMPTS = 3
 FINISHED = frozenset({"completed", "failed"})
-_ERROR_CHARS = 500
 
 
 @dataclass(frozen=True)
@@ -57,8 +56,19 @@ MODEL_RULES: dict[str, ModelRules] = {
 }
 
 
+VIDEOS: paid.PaidWork[VideoGeneration] = paid.PaidWork(
+    model=VideoGeneration,
+    kind=JOB_KIND,
+    reference_prefix="video_generation",
+    error_code=ERROR_CODE,
+    completed_event="video_generation.completed",
+    failed_event="video_generation.failed",
+    max_attempts=MAX_ATTEMPTS,
+)
+
+
 def hold_reference(generation_id: str) -> str:
-    return f"video_generation:{generation_id}"
+    return VIDEOS.reference(generation_id)
 
 
 def status_url(generation_id: str) -> str:
@@ -83,10 +93,10 @@ def _check_body(body: VideoGenerateRequest) -> None:
 
 
 async def start(
-    session: AsyncSession, settings: Settings, auth: RequestAuth, body: VideoGenerateRequest
+    session: AsyncSession, settings: Settings, actor: Actor, body: VideoGenerateRequest
 ) -> VideoGenerationStarted:
     _check_body(body)
-    workspace_id = auth.require_workspace()
+    workspace_id = actor.workspace_id
     source: Media | None = None
     if body.source_image is not None:
         (source,) = await get_workspace_media(session, workspace_id, [body.source_image])
@@ -96,9 +106,9 @@ async def start(
     total = settings.prices.video(body.model, body.duration, body.has_audio)
     generation = VideoGeneration(
         id=new_id(),
-        account_id=auth.account_id,
+        account_id=actor.account_id,
         workspace_id=workspace_id,
-        api_key_id=auth.key_id,
+        api_key_id=actor.api_key_id,
         status="processing",
         prompt=body.prompt.strip(),
         size=body.size,
@@ -114,19 +124,14 @@ async def start(
         created_at=utcnow(),
         finished_at=None,
     )
-    session.add(generation)
     audio = " with audio" if body.has_audio else ""
-    remaining = await hold_and_enqueue(
+    remaining = await paid.start(
         session,
-        account_id=auth.account_id,
-        workspace_id=workspace_id,
-        api_key_id=auth.key_id,
-        subject_id=generation.id,
+        VIDEOS,
+        actor,
+        generation,
         amount=total,
-        reference=hold_reference(generation.id),
         reason=f"{body.duration} s video{audio} with {body.model}",
-        kind=JOB_KIND,
-        max_attempts=MAX_ATTEMPTS,
     )
     return VideoGenerationStarted(
         video_generation_id=generation.id,
@@ -186,52 +191,47 @@ async def get(
     return render(generation, media, settings)
 
 
-async def _announce(
-    session: AsyncSession, settings: Settings, generation: VideoGeneration, media: Media | None
-) -> None:
-    resource = render(generation, media, settings)
-    await record_event(
-        session,
-        workspace_id=generation.workspace_id,
-        event=f"video_generation.{generation.status}",
-        data=resource.model_dump(mode="json", exclude_unset=True),
-    )
-
-
 async def succeed(
     session: AsyncSession, settings: Settings, generation_id: str, media: Media
 ) -> VideoGeneration | None:
-    """Complete with the stored `media` and capture the hold; once (None if gone)."""
-    generation = await repository.get(session, generation_id, lock=True)
-    if generation is None or generation.status in FINISHED:
-        return generation
-    generation.status = "completed"
+    """Complete with the stored `media` and capture the hold; once (None if gone or
+    already finished)."""
+    generation = await paid.claim(session, VIDEOS, generation_id)
+    if generation is None:
+        return None
     generation.media_id = media.id
-    generation.finished_at = utcnow()
-    await credits.settle(
+
+    async def announce(row: VideoGeneration) -> Mapping[str, Any]:
+        return render(row, media, settings).model_dump(mode="json", exclude_unset=True)
+
+    await paid.succeed(
         session,
-        hold_reference(generation.id),
-        capture=generation.credits_used,
+        VIDEOS,
+        generation,
         reason=f"{generation.duration} s video generated",
+        event_data=announce,
     )
-    await session.flush()
-    await _announce(session, settings, generation, media)
     return generation
 
 
 async def fail(
     session: AsyncSession, settings: Settings, generation_id: str, reason: str
 ) -> VideoGeneration | None:
-    """Mark failed and refund the whole hold; once (None if gone)."""
-    generation = await repository.get(session, generation_id, lock=True)
-    if generation is None or generation.status in FINISHED:
-        return generation
-    generation.status = "failed"
-    generation.error_code = ERROR_CODE
-    generation.error_message = f"The video could not be generated: {reason}"[:_ERROR_CHARS]
-    generation.finished_at = utcnow()
-    await credits.refund(session, hold_reference(generation.id), reason="video generation failed")
-    generation.credits_used = 0
-    await session.flush()
-    await _announce(session, settings, generation, None)
+    """Mark failed with the client-safe `reason` and refund the whole hold; once (None if
+    gone or already finished)."""
+    generation = await paid.claim(session, VIDEOS, generation_id)
+    if generation is None:
+        return None
+
+    async def announce(row: VideoGeneration) -> Mapping[str, Any]:
+        return render(row, None, settings).model_dump(mode="json", exclude_unset=True)
+
+    await paid.fail(
+        session,
+        VIDEOS,
+        generation,
+        message=f"The video could not be generated: {reason}",
+        reason="video generation failed",
+        event_data=announce,
+    )
     return generation

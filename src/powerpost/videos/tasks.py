@@ -18,12 +18,12 @@ import shutil
 from contextlib import AsyncExitStack
 from pathlib import Path
 
-from powerpost.images.tasks import media_storage, provider_failure
 from powerpost.jobs import JobContext, JobError, PermanentJobError, register
 from powerpost.kit.errors import AppError
 from powerpost.kit.ffmpeg import ToolFailed, ToolMissing, probe
+from powerpost.kit.providers import client_message, provider_failure
 from powerpost.media.service import add_staged, generated_media, open_local
-from powerpost.media.storage import Storage
+from powerpost.media.storage import Storage, shared_storage
 from powerpost.models import Media, VideoGeneration
 from powerpost.videos import repository, service
 from powerpost.videos.providers import registry
@@ -37,6 +37,8 @@ from powerpost.videos.providers.base import (
 
 # seconds; a little over two frames at 24 fps, far under any length the models differ by
 DURATION_TOLERANCE = 0.1
+# how failures are worded for the client (`kit.providers.client_message`)
+SUBJECT = "the video"
 
 
 @register(service.JOB_KIND)
@@ -60,7 +62,7 @@ class GenerateVideo:
                 await ctx.finish(session)
             return
 
-        storage = media_storage(ctx)
+        storage = shared_storage(ctx.state, ctx.settings)
         workdir = storage.tmp_dir / f"video-{generation.id}-{ctx.attempt}"
         try:
             rendered = await self._render(ctx, storage, generation, source, workdir)
@@ -119,11 +121,12 @@ class GenerateVideo:
                 provider = registry.provider_for(ctx.settings, ctx.http)
                 return await provider.generate(request, workdir)
             except ProviderError as exc:
-                raise provider_failure(exc, service.ERROR_CODE) from exc
+                raise provider_failure(exc, code=service.ERROR_CODE) from exc
 
     async def on_failure(self, ctx: JobContext, error: JobError) -> None:
         async with ctx.transaction() as session:
-            await service.fail(session, ctx.settings, ctx.subject_id or "", error.message)
+            message = client_message(error, code=service.ERROR_CODE, subject=SUBJECT)
+            await service.fail(session, ctx.settings, ctx.subject_id or "", message)
             await ctx.finish(session)
 
 

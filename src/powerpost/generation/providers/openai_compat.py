@@ -43,13 +43,14 @@ from powerpost.generation.providers.base import (
 )
 from powerpost.kit.ffmpeg import ToolFailed, ToolMissing, ffmpeg_exe, input_url, run_tool
 from powerpost.kit.openai_http import (
-    MAX_ERROR_CHARS,
+    RateLimitedError,
     RetryPolicy,
     Sleep,
-    error_message,
     retry_after_seconds,
+    send_with_retries,
 )
 from powerpost.kit.platforms import PLATFORMS, caption_length, caption_limit
+from powerpost.kit.providers import vendor_text
 from powerpost.media.inspect import MediaFacts, extract_key_frames
 
 __all__ = [
@@ -102,15 +103,6 @@ EMOJI_RULES: dict[EmojiUse, str] = {
     "heavy": "Use emoji generously where they fit.",
 }
 _HASHTAG_TAIL = re.compile(r"(?:\s*#\w+)+\s*$")
-
-
-class RateLimitedError(ProviderError):
-    """The provider asked us to wait longer than is worth waiting inside one job attempt;
-    `retry_after` tells the job layer when to try again."""
-
-    def __init__(self, message: str, retry_after: float) -> None:
-        super().__init__(message, retryable=True)
-        self.retry_after = retry_after
 
 
 class _Malformed(Exception):
@@ -208,49 +200,10 @@ class OpenAICaptionProvider:
         return {"Authorization": f"Bearer {self.api_key}", "Accept": "application/json"}
 
     async def _send(self, build: Callable[[], httpx.Request], *, what: str) -> httpx.Response:
-        """Send, retrying 408/409/429/5xx, timeouts and transport errors with backoff.
-
-        Not `kit.openai_http.send_with_retries`: captions answer differently on failure.
-        A rejected key is logged, never echoed (vendor text can quote it); a long
-        Retry-After becomes `RateLimitedError` so the job layer waits exactly that long;
-        and the wording is what generation errors show users.
-        """
-        attempt = 0
-        while True:
-            delay: float | None = None
-            try:
-                response = await self.http.send(build())
-            except httpx.TimeoutException:
-                problem = f"{what} did not answer within {self.timeout:g} s"
-            except httpx.TransportError as exc:
-                problem = f"{what} could not be reached ({type(exc).__name__})"
-            else:
-                if response.is_success:
-                    return response
-                status = response.status_code
-                message = error_message(response)
-                if status in (401, 403):
-                    # The vendor's text can quote part of the key; it goes to the log only.
-                    log.error("%s rejected the API key (%s): %s", what, status, message)
-                    raise ProviderError(
-                        f"{what} rejected this server's credentials ({status}); "
-                        "the operator must check the API key"
-                    )
-                if not self._policy.is_retryable(status):
-                    # 400/404/413/422: request problems a retry cannot fix
-                    raise ProviderError(f"{what} refused the request ({status}): {message}")
-                problem = f"{what} failed ({status}): {message}"
-                delay = retry_after_seconds(response.headers.get("retry-after"))
-                if delay is not None and delay > self.max_retry_after:
-                    raise RateLimitedError(
-                        f"{problem}; it asked to wait {delay:g} s", retry_after=delay
-                    )
-            if attempt >= self.max_retries:
-                tries = f" (after {attempt + 1} attempts)" if attempt else ""
-                raise ProviderError(problem + tries, retryable=True)
-            wait = delay if delay is not None else self._policy.backoff(attempt)
-            await self._sleep(wait)
-            attempt += 1
+        """Send with the shared retrying helper (`kit.openai_http.send_with_retries`):
+        408/409/429/5xx, timeouts and transport errors are retried with backoff, a rejected
+        key is logged and never echoed, a long Retry-After becomes `RateLimitedError`."""
+        return await send_with_retries(self.http, build, policy=self._policy, what=what)
 
     # ------------------------------------------------------------------ media
 
@@ -529,7 +482,7 @@ def _message_content(data: Any) -> str:
         raise _Malformed("the response has no message")
     refusal = message.get("refusal")
     if isinstance(refusal, str) and refusal.strip():
-        raise ProviderError(f"The caption model declined: {refusal.strip()[:MAX_ERROR_CHARS]}")
+        raise ProviderError(f"The caption model declined: {vendor_text(refusal)}")
     if choices[0].get("finish_reason") == "length":
         raise _Malformed("the answer was cut off at the model's length limit")
     content = message.get("content")

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
-from powerpost.generation.providers.base import ProviderError
+from powerpost.kit.providers import ProviderError
 
 __all__ = [
     "SIZE_PIXELS",

@@ -42,12 +42,9 @@ from powerpost.kit.openai_http import OpenAICompatProvider
 
 # re-exported: this module's tests check Retry-After parsing through it
 from powerpost.kit.openai_http import retry_after_seconds as retry_after_seconds
+from powerpost.kit.providers import ENHANCE_SUFFIX as ENHANCE_SUFFIX
 
 OPENAI_IMAGE_SIZES: tuple[tuple[int, int], ...] = ((1024, 1024), (1024, 1536), (1536, 1024))
-ENHANCE_SUFFIX = (
-    "Make it polished and professional: one clear focal subject, balanced lighting, "
-    "a cohesive colour palette and crisp detail."
-)
 _MAX_PROMPT_CHARS = 4000
 # how a resized picture is written again: same format as delivered, near-lossless quality
 _REENCODE: dict[str, tuple[str, dict[str, Any]]] = {

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from powerpost.generation.providers.base import ProviderError
+from powerpost.kit.providers import ProviderError
 
 __all__ = [
     "ProviderError",

@@ -1,8 +1,8 @@
 """Offline video provider: a still brought to life by ffmpeg, no network, no model.
 
 The still is the request's source image (scaled and cropped to fill) or a title card from
-the offline image renderer. ffmpeg moves a virtual camera over it (a slow push-in or a
-sideways pan, chosen by digest), encodes H.264/yuv420p with +faststart and, when audio is
+the shared card renderer (`kit.cards`). ffmpeg moves a virtual camera over it (a slow
+push-in or a sideways pan, chosen by digest), encodes H.264/yuv420p with +faststart and, when audio is
 asked for, lays a soft sine-wave chord under it as AAC.
 
 It renders at 1280x720 / 720x1280 rather than the full 1080p sizes so a 10 s clip stays a
@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 from pathlib import Path
 
 from PIL import Image, ImageOps
 
-from powerpost.images.providers.base import ImageRequest
-from powerpost.images.providers.offline import render_card
+from powerpost.kit.cards import CardText, render_card
 from powerpost.kit.ffmpeg import ToolFailed, ToolMissing, ffmpeg_exe, input_url, probe, run_tool
 from powerpost.videos.providers.base import (
     ProviderError,
@@ -29,6 +29,8 @@ from powerpost.videos.providers.base import (
     VideoSize,
     rendered_video_from_probe,
 )
+
+log = logging.getLogger("powerpost.videos")
 
 OUTPUT_PIXELS: dict[VideoSize, tuple[int, int]] = {
     "landscape": (1280, 720),
@@ -84,10 +86,13 @@ class OfflineVideoProvider:
             )
             info = probe(output)
         except ToolMissing as exc:
-            raise ProviderError(f"ffmpeg is not available: {exc}") from exc
+            # the install hint and ffmpeg's output are for the operator's log, not the client
+            log.error("offline video: %s", exc)
+            raise ProviderError("ffmpeg is not available on the server") from exc
         except ToolFailed as exc:
             output.unlink(missing_ok=True)
-            raise ProviderError(f"ffmpeg could not render the video: {exc}") from exc
+            log.error("offline video: ffmpeg failed: %s", exc)
+            raise ProviderError("ffmpeg could not render the video") from exc
         finally:
             still.unlink(missing_ok=True)
         return rendered_video_from_probe(output, info)
@@ -155,11 +160,10 @@ def _digest(request: VideoRequest) -> bytes:
 
 def _write_still(request: VideoRequest, target: Path, pixels: tuple[int, int]) -> None:
     if request.source_image is None:
-        card_request = ImageRequest(
+        card_request = CardText(
             prompt=request.prompt,
             size=request.size,
             model=request.model,
-            quantity=1,
             enhance_prompt=request.enhance_prompt,
         )
         card = render_card(card_request, pixels=pixels, margin=_SAFE_MARGIN)

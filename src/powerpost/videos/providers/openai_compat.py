@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import logging
 import re
 import time
 from collections.abc import Callable, Mapping
@@ -31,9 +32,9 @@ from urllib.parse import quote
 import httpx
 from PIL import Image, ImageOps
 
-from powerpost.images.providers.openai_compat import ENHANCE_SUFFIX
 from powerpost.kit.ffmpeg import ToolFailed, ToolMissing, ffmpeg_exe, input_url, probe, run_tool
 from powerpost.kit.openai_http import OpenAICompatProvider, Sleep
+from powerpost.kit.providers import ENHANCE_SUFFIX, vendor_text
 from powerpost.videos.providers.base import (
     ProviderError,
     RenderedVideo,
@@ -41,6 +42,8 @@ from powerpost.videos.providers.base import (
     VideoSize,
     rendered_video_from_probe,
 )
+
+log = logging.getLogger("powerpost.videos")
 
 OPENAI_VIDEO_SIZES: dict[VideoSize, tuple[int, int]] = {
     "landscape": (1280, 720),
@@ -147,7 +150,8 @@ class OpenAIVideoProvider(OpenAICompatProvider):
             if status in _FAILED_STATUSES:
                 error = job.get("error")
                 message = error.get("message") if isinstance(error, dict) else None
-                raise ProviderError(f"video generation {status}: {message or 'no reason given'}")
+                reason = vendor_text(message) if isinstance(message, str) else ""
+                raise ProviderError(f"video generation {status}: {reason or 'no reason given'}")
             remaining = self._deadline - (self._clock() - started)
             if remaining <= 0:
                 raise ProviderError(
@@ -264,7 +268,9 @@ def _finish(path: Path, request: VideoRequest) -> RenderedVideo:
         path = target
         return rendered_video_from_probe(target, probe(target))
     except ToolMissing as exc:
-        raise ProviderError(f"ffmpeg is not available: {exc}") from exc
+        # the install hint is for the operator's log, not the client
+        log.error("openai video: %s", exc)
+        raise ProviderError("ffmpeg is not available on the server") from exc
     except ToolFailed as exc:
         path.unlink(missing_ok=True)
         raise ProviderError("the provider's video could not be read") from exc

@@ -11,6 +11,16 @@ import logging
 
 from powerpost.kit.redact import SAFE_LOG_RECORDS
 
+# Loggers that write request data with their own handlers (uvicorn's access log, when the
+# uvicorn command line runs PowerPost with its default log config): a filter on the logger
+# itself applies whatever handlers they have.
+REQUEST_LOGGERS = ("uvicorn.access", "powerpost.access")
+
+
+def protect_request_loggers() -> None:
+    for name in REQUEST_LOGGERS:
+        logging.getLogger(name).addFilter(SAFE_LOG_RECORDS)  # once: addFilter de-duplicates
+
 
 def configure_logging(level: str = "info") -> None:
     handler = logging.StreamHandler()
@@ -19,3 +29,4 @@ def configure_logging(level: str = "info") -> None:
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level.upper())
+    protect_request_loggers()

@@ -323,3 +323,36 @@ async def test_a_key_sent_in_the_path_is_not_recorded_nor_shown(
     assert "/api/v1/content/generations/pp_live_sk_[redacted]" in page
     assert secret[11:] not in page
     assert secret[11:30] not in page
+
+
+async def test_an_oversized_form_field_is_refused_by_name_not_emptied(
+    client: httpx.AsyncClient, app: FastAPI, factory: Factory
+) -> None:
+    """Issue 8, B6: a 5,000-character expiry was read as "" and made a never-expiring key."""
+    tenant = await factory.account()
+    token = await sign_in_tenant(client, tenant)
+    refused = await _create(client, token, "Forever?", "read_only", expires_in_days="1" * 5000)
+    assert refused.status_code == 400
+    assert "“expires_in_days” field" in refused.text
+    assert "4,096 characters" in refused.text
+    assert await _key_ids(app, tenant) == []
+
+    long_name = await _create(client, token, "n" * 4097, "read_only")
+    assert long_name.status_code == 400
+    assert "“name” field" in long_name.text
+    assert await _key_ids(app, tenant) == []
+
+    # At the limit it is an ordinary field (here: a name the key rules then judge).
+    ok = await _create(client, token, "Fine", "read_only", expires_in_days="30" + " " * 4094)
+    assert ok.status_code == 200, ok.text
+    assert len(await _key_ids(app, tenant)) == 1
+
+
+async def test_an_oversized_sign_in_field_is_refused_by_name(client: httpx.AsyncClient) -> None:
+    page = await client.get("/login")
+    response = await client.post(
+        "/login",
+        data={"csrf_token": csrf_of(page.text), "email": "a" * 5000, "password": "x"},
+    )
+    assert response.status_code == 400
+    assert "“email” field" in response.text

@@ -23,6 +23,7 @@ from powerpost.images.router import router as images_router
 from powerpost.jobs import JobEngine
 from powerpost.kit import error_handlers
 from powerpost.kit.db import Database
+from powerpost.kit.logging import protect_request_loggers
 from powerpost.kit.middleware import RequestMiddleware, UsageSink
 from powerpost.kit.openapi import contract_openapi
 from powerpost.kit.ratelimit import RateLimiter
@@ -55,6 +56,8 @@ def api_router() -> APIRouter:
 
 def create_app(settings: Settings | None = None) -> FastAPI:
     settings = settings or load_settings()
+    # Also when the uvicorn command line serves the app with its own logging set-up.
+    protect_request_loggers()
     db = Database(settings.database_url)
     limiter = RateLimiter(settings.rate_limits, settings.redis_url)
     usage = UsageRecorder(db)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
@@ -129,6 +130,42 @@ async def _raw_get_with_query(app: FastAPI, secret: str) -> tuple[int, bytes]:
         # the key is also in the header: a key in the URL must still be refused
         response = await c.get(CREDITS, params={"api_key": secret}, headers={"x-api-key": secret})
     return response.status_code, response.content
+
+
+def _percent(text: str) -> str:
+    return "".join(f"%{ord(c):02X}" for c in text)
+
+
+@pytest.mark.parametrize(
+    "encode",
+    [
+        lambda k: "%70" + k[1:],  # %70 is "p"
+        lambda k: k.replace("_", "%5F"),
+        lambda k: k.replace("_", "%5f"),
+        lambda k: _percent(k),
+        lambda k: _percent(k).replace("%", "%25"),  # twice
+        lambda k: _percent(_percent(k)).replace("%", "%25"),  # three times
+        lambda k: k[:14] + "%" + f"{ord(k[14]):02x}" + k[15:],  # after 3 key chars
+        lambda k: "+" + k + "+",
+        lambda k: k.upper(),
+    ],
+    ids=["p", "underscores", "lower_hex", "all", "twice", "thrice", "middle", "plus", "upper"],
+)
+async def test_an_encoded_key_in_the_query_string_is_refused(
+    app: FastAPI, factory: Factory, encode: Callable[[str], str]
+) -> None:
+    """Issue 8, B6: the check ran on the raw query string, so an encoded key passed."""
+    tenant = await factory.account()
+    _, secret = await factory.key(tenant)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as c:
+        url = httpx.URL(CREDITS).copy_with(query=f"q=1&api_key={encode(secret)}".encode())
+        response = await c.get(url, headers={"x-api-key": secret})
+        assert response.status_code == 401
+        assert response.json() == UNAUTHORIZED
+        # An ordinary query string still works.
+        plain = await c.get(CREDITS, params={"q": "pp_live 100%"}, headers={"x-api-key": secret})
+        assert plain.status_code == 200
 
 
 async def test_bad_checksum_is_rejected_without_any_query(

@@ -272,3 +272,87 @@ async def test_another_accounts_key_is_not_found(
     assert revoke.status_code == 404
     assert (await client.get("/api/v1/account/credits", headers=headers(secret))).status_code == 200
     assert csrf_of((await client.get("/settings/api")).text) == token
+
+
+async def test_a_key_sent_in_the_path_is_not_recorded_nor_shown(
+    client: httpx.AsyncClient, app: FastAPI, factory: Factory
+) -> None:
+    """Issue 8, B4: the usage recorder stored the path as sent, key included."""
+    from sqlalchemy import select
+
+    from powerpost.kit.clock import utcnow
+    from powerpost.models import ApiRequest
+
+    tenant = await factory.account()
+    token = await sign_in_tenant(client, tenant)
+    secret = new_key_of((await _create(client, token, "Path leak", "read_write")).text)
+    (key_id,) = await _key_ids(app, tenant)
+    for path in (
+        f"/api/v1/content/generations/{secret}",
+        f"/api/v1/content/generations/{secret.replace('pp_live', 'PP_LIVE')}",
+        f"/api/v1/content/generations/x{secret}y",
+    ):
+        response = await client.get(path, headers=headers(secret, tenant.workspace_id))
+        assert response.status_code == 404, response.text
+    await app.state.usage.flush()
+
+    async with app.state.db.read() as session:
+        paths = list(
+            (await session.execute(select(ApiRequest.path).where(ApiRequest.api_key_id == key_id)))
+            .scalars()
+            .all()
+        )
+    assert len(paths) == 3
+    for path in paths:
+        assert secret[11:] not in path
+        assert "_sk_[redacted]" in path
+    # A row stored before the masking existed is masked when shown.
+    async with app.state.db.write() as session:
+        session.add(
+            ApiRequest(
+                api_key_id=key_id,
+                method="GET",
+                path=f"/api/v1/old/{secret}",
+                status=404,
+                ip=None,
+                created_at=utcnow(),
+            )
+        )
+    page = (await client.get(f"/settings/api/keys/{key_id}")).text
+    assert "/api/v1/old/pp_live_sk_[redacted]" in page
+    assert "/api/v1/content/generations/pp_live_sk_[redacted]" in page
+    assert secret[11:] not in page
+    assert secret[11:30] not in page
+
+
+async def test_an_oversized_form_field_is_refused_by_name_not_emptied(
+    client: httpx.AsyncClient, app: FastAPI, factory: Factory
+) -> None:
+    """Issue 8, B6: a 5,000-character expiry was read as "" and made a never-expiring key."""
+    tenant = await factory.account()
+    token = await sign_in_tenant(client, tenant)
+    refused = await _create(client, token, "Forever?", "read_only", expires_in_days="1" * 5000)
+    assert refused.status_code == 400
+    assert "“expires_in_days” field" in refused.text
+    assert "4,096 characters" in refused.text
+    assert await _key_ids(app, tenant) == []
+
+    long_name = await _create(client, token, "n" * 4097, "read_only")
+    assert long_name.status_code == 400
+    assert "“name” field" in long_name.text
+    assert await _key_ids(app, tenant) == []
+
+    # At the limit it is an ordinary field (here: a name the key rules then judge).
+    ok = await _create(client, token, "Fine", "read_only", expires_in_days="30" + " " * 4094)
+    assert ok.status_code == 200, ok.text
+    assert len(await _key_ids(app, tenant)) == 1
+
+
+async def test_an_oversized_sign_in_field_is_refused_by_name(client: httpx.AsyncClient) -> None:
+    page = await client.get("/login")
+    response = await client.post(
+        "/login",
+        data={"csrf_token": csrf_of(page.text), "email": "a" * 5000, "password": "x"},
+    )
+    assert response.status_code == 400
+    assert "“email” field" in response.text

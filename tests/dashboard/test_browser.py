@@ -30,6 +30,7 @@ from playwright.sync_api import (
 from powerpost.api_keys.scopes import PRESETS
 from powerpost.app import create_app
 from powerpost.config import Settings
+from powerpost.kit.http_server import HeadCappedH11Protocol
 from powerpost.kit.routing import ApiRoute, iter_api_routes
 from tests.dashboard.support import PASSWORD
 
@@ -95,7 +96,8 @@ def live_server(settings: Settings) -> Iterator[LiveServer]:
         loop="asyncio",
         log_config=None,
         access_log=False,
-        http="h11",
+        # The protocol class PowerPost serves with, in its h11 form (no uvloop here).
+        http=HeadCappedH11Protocol,
         ws="none",
     )
     server = uvicorn.Server(config)

@@ -163,3 +163,60 @@ async def test_keys_without_publish_get_403_on_publish_like_routes(
                 method, path, headers=headers(full, alice.workspace_id)
             )
             assert allowed.status_code != 403
+
+
+def _odd_spellings(canonical: str) -> list[str]:
+    """Strings `uuid.UUID` reads as `canonical` that are not its 8-4-4-4-12 form."""
+    hex32 = canonical.replace("-", "")
+    return [
+        "----" + hex32,
+        hex32 + "----",
+        "-".join(hex32[i : i + 4] for i in range(0, 32, 4))[:36],
+        "{" + hex32 + "}",
+        "{" + canonical[1:-1] + "}",
+        "urn:uuid:" + hex32[:27],
+        hex32,
+    ]
+
+
+async def test_only_the_canonical_uuid_form_is_a_workspace_id(
+    probe_client: httpx.AsyncClient, factory: Factory
+) -> None:
+    """Issue 8, B6: `----` + 32 hex digits was accepted (uuid.UUID strips hyphens)."""
+    from powerpost.kit.ids import parse_uuid
+
+    alice = await factory.account()
+    _, key = await factory.key(alice)
+    for odd in _odd_spellings(alice.workspace_id):
+        assert parse_uuid(odd) is None, odd
+        response = await probe_client.post(
+            PROBE, json=BODY, headers={"x-api-key": key, "X-Workspace-Id": odd}
+        )
+        assert response.status_code == 400, odd
+        assert response.json()["error"]["code"] == "VALIDATION_ERROR"
+    upper = await probe_client.post(
+        PROBE, json=BODY, headers=headers(key, alice.workspace_id.upper())
+    )
+    assert upper.status_code == 200
+    assert upper.json()["workspace_id"] == alice.workspace_id
+
+
+async def test_only_the_canonical_uuid_form_finds_an_object(
+    client: httpx.AsyncClient, factory: Factory
+) -> None:
+    alice = await factory.account()
+    _, key = await factory.key(alice)
+    h = headers(key, alice.workspace_id)
+    created = await client.post(
+        "/api/v1/content/generate",
+        headers=h,
+        json={"prompt": "Autumn menu launch", "post_types": ["x-post"], "research_mode": "regular"},
+    )
+    assert created.status_code == 200, created.text
+    generation_id = created.json()["generation_id"]
+    for spelling in (generation_id, generation_id.upper()):
+        found = await client.get(f"/api/v1/content/generations/{spelling}", headers=h)
+        assert found.status_code == 200, spelling
+    for odd in _odd_spellings(generation_id):
+        response = await client.get(f"/api/v1/content/generations/{odd}", headers=h)
+        assert response.status_code == 404, odd

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from powerpost.api_keys import repository
 from powerpost.kit.db import Database
 from powerpost.kit.middleware import UsageEvent
+from powerpost.kit.redact import redact_keys
 from powerpost.models import ApiKeyDailyUsage, ApiRequest
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,9 @@ class UsageRecorder:
                 {
                     "api_key_id": e.key_id,
                     "method": e.method,
-                    "path": e.path[:300],
+                    # A key sent in the path (by mistake, or to probe us) is not kept:
+                    # the usage page promises "never the key". Masked before it is cut.
+                    "path": redact_keys(e.path)[:300],
                     "status": e.status,
                     "ip": e.ip,
                     "created_at": e.at,
@@ -164,7 +167,14 @@ async def recent_requests(session: AsyncSession, key_id: str, limit: int = 100) 
         .order_by(ApiRequest.id.desc())
         .limit(limit)
     )
-    return list((await session.execute(stmt)).scalars().all())
+    rows = list((await session.execute(stmt)).scalars().all())
+    for row in rows:
+        # Rows written before paths were masked on the way in are masked on the way out.
+        masked = redact_keys(row.path)
+        if masked != row.path:
+            session.expunge(row)
+            row.path = masked
+    return rows
 
 
 async def daily_counts(session: AsyncSession, key_id: str, since: date) -> dict[date, int]:

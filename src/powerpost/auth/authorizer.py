@@ -5,7 +5,6 @@ workspace, scope. `kit.routing.ApiRoute` calls `KeyAuthorizer` before a body is 
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -18,14 +17,13 @@ from powerpost.kit.errors import Forbidden, InsufficientScope, InvalidApiKey, Ra
 from powerpost.kit.errors import ValidationError as RequestInvalid
 from powerpost.kit.ids import parse_uuid
 from powerpost.kit.ratelimit import RateLimiter
+from powerpost.kit.redact import contains_key
 from powerpost.kit.routing import Requirement
 from powerpost.kit.security import KEY_LENGTH, KeyHasher, is_well_formed
 from powerpost.workspaces.repository import workspace_owned_by
 
 log = logging.getLogger("powerpost.auth")
 
-# Anything that looks like one of our keys, wherever it appears (query strings, logs).
-KEY_PATTERN = re.compile(r"pp_(?:live|test)_sk_[0-9A-Za-z]{6,}")
 MAX_AUTH_HEADER = KEY_LENGTH + len("Bearer ") + 16
 
 
@@ -94,7 +92,8 @@ def read_presented_key(request: Request) -> str:
     key = from_api_key if from_api_key is not None else from_bearer
     if not key:
         raise _Rejected("no key presented")
-    if KEY_PATTERN.search(request.scope.get("query_string", b"").decode("latin-1")):
+    # Decoded first (repeatedly): `%70p_live_sk_…` and `pp%5Flive%5Fsk%5F…` are keys too.
+    if contains_key(request.scope.get("query_string", b"").decode("latin-1")):
         raise _Rejected("key sent in the query string")
     return key
 

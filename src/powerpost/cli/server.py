@@ -32,6 +32,7 @@ def serve(
     import uvicorn
 
     from powerpost.app import create_app
+    from powerpost.kit.http_server import HeadCappedHttpToolsProtocol
     from powerpost.kit.logging import configure_logging
     from powerpost.kit.migrate import upgrade
 
@@ -81,6 +82,8 @@ def serve(
         access_log=False,
         log_config=None,
         proxy_headers=False,
+        # uvicorn's own protocol buffers a request head of any size (issue 8, B1).
+        http=HeadCappedHttpToolsProtocol,
     )
 
 

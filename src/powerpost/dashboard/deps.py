@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from powerpost.dashboard import sessions
-from powerpost.dashboard.errors import CsrfRefused, LoginRequired
+from powerpost.dashboard.errors import CsrfRefused, FieldTooLong, LoginRequired
 from powerpost.dashboard.sessions import Viewer
 from powerpost.dashboard.throttle import LoginThrottle
 from powerpost.kit.db import Database
@@ -43,7 +43,12 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
 async def read_form(request: Request) -> FormData:
-    return await request.form()
+    """The posted form; a text field over `MAX_FIELD_LENGTH` is a 400 page naming it."""
+    form = await request.form()
+    for name, value in form.multi_items():
+        if isinstance(value, str) and len(value) > MAX_FIELD_LENGTH:
+            raise FieldTooLong(name, MAX_FIELD_LENGTH)
+    return form
 
 
 def _clean(value: str) -> str:
@@ -52,18 +57,23 @@ def _clean(value: str) -> str:
     return _CONTROL.sub("", value)
 
 
+def _checked_length(name: str, value: str) -> str:
+    # read_form already refused this; kept so a form read another way is not emptied.
+    if len(value) > MAX_FIELD_LENGTH:
+        raise FieldTooLong(name, MAX_FIELD_LENGTH)
+    return value
+
+
 def field(form: FormData, name: str) -> str:
-    """A text field, or "" when absent, a file, or absurdly long."""
+    """A text field, or "" when absent or a file; a 400 page when too long."""
     value = form.get(name)
-    if not isinstance(value, str) or len(value) > MAX_FIELD_LENGTH:
+    if not isinstance(value, str):
         return ""
-    return _clean(value)
+    return _clean(_checked_length(name, value))
 
 
 def fields(form: FormData, name: str) -> list[str]:
-    return [
-        _clean(v) for v in form.getlist(name) if isinstance(v, str) and len(v) <= MAX_FIELD_LENGTH
-    ]
+    return [_clean(_checked_length(name, v)) for v in form.getlist(name) if isinstance(v, str)]
 
 
 async def _current_viewer(request: Request) -> Viewer:

@@ -43,6 +43,20 @@ class CsrfRefused(PageError):
         )
 
 
+class FieldTooLong(PageError):
+    """A form field past the dashboard's limit: refused by name, never silently emptied (an
+    emptied expiry once made a key that never expires)."""
+
+    def __init__(self, name: str, limit: int) -> None:
+        super().__init__(
+            400,
+            "A field is too long",
+            f"The “{name[:64]}” field is longer than {limit:,} characters, so nothing was "
+            "done. Go back, shorten it and try again.",
+        )
+        self.field = name
+
+
 class LoginRequired(Exception):
     def __init__(self, next_path: str | None) -> None:
         super().__init__("login required")

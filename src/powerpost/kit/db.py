@@ -9,7 +9,9 @@ deferred transactions and, in WAL mode, never block. On PostgreSQL both are one 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
+import os
 import re
 import sqlite3
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -126,6 +128,33 @@ def as_utc(value: datetime | str | None) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
+# SQLite creates these beside the database with the database file's own mode bits.
+SQLITE_COMPANIONS = ("-wal", "-shm", "-journal")
+
+
+def make_sqlite_file_private(url: str) -> None:
+    """Create a SQLite database file owner-only (0600), like the key pepper beside it.
+
+    It holds password hashes, key digests and sessions. SQLite creates a new file with the
+    process umask (world-readable by default) and gives its `-wal`, `-shm` and `-journal`
+    files the database file's mode, so creating the (empty) file 0600 first makes every
+    one of them private. Files left readable by an earlier version are narrowed too.
+    Nothing for PostgreSQL or an in-memory database.
+    """
+    if not url.startswith("sqlite"):
+        return
+    database = make_url(url).database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return
+    with contextlib.suppress(FileExistsError):
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for path in (database, *(database + suffix for suffix in SQLITE_COMPANIONS)):
+        # Not there (companions come and go) or not ours to change: leave it.
+        with contextlib.suppress(FileNotFoundError, PermissionError):
+            if os.stat(path).st_mode & 0o077:
+                os.chmod(path, 0o600)
+
+
 class Database:
     def __init__(self, url: str) -> None:
         self.url = url
@@ -135,6 +164,7 @@ class Database:
         self._pool_lock = asyncio.Lock()
         self._trace: Callable[[str], None] | None = None
         if self.is_sqlite:
+            make_sqlite_file_private(url)
             self._hot = self._open_hot_reader(url)
             self.read_engine = _sqlite_engine(url, immediate=False, pool_size=8)
             # One writer connection is all SQLite can use; more would only queue on the lock.

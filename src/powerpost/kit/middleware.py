@@ -4,7 +4,9 @@
 - Rate-limit headers the authorizer computed, on every authenticated response, errors too.
 - Body size caps before the app reads a byte past them: 413 in the contract's envelope.
 - One access-log line per request with the path but never the query string (where a
-  careless client might have put a key) and never a header.
+  careless client might have put a key) and never a header; the method and the decoded
+  path are logged with keys masked and control characters escaped (a `%0a` in a path
+  would otherwise start a forged line).
 - After the response, hands the request to the usage recorder (off the request path).
 """
 
@@ -24,6 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from powerpost.kit.clock import utcnow
 from powerpost.kit.errors import PayloadTooLarge
+from powerpost.kit.redact import safe_for_log
 
 access_log = logging.getLogger("powerpost.access")
 error_log = logging.getLogger("powerpost.errors")
@@ -161,8 +164,8 @@ class RequestMiddleware:
         status = status_holder[0]
         access_log.info(
             "%s %s %d %.1fms rid=%s",
-            scope["method"],
-            path,
+            safe_for_log(scope["method"]),
+            safe_for_log(path),
             status,
             (time.perf_counter() - started) * 1000,
             request_id,

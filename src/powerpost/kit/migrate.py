@@ -12,6 +12,8 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import make_url
 
+from powerpost.kit.db import make_sqlite_file_private
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent.parent / "migrations"
 
 
@@ -25,6 +27,7 @@ def alembic_config(database_url: str) -> Config:
 def upgrade(database_url: str, revision: str = "head") -> None:
     """Run migrations to `revision`. env.py calls asyncio.run, so inside a running loop
     the work moves to a fresh thread."""
+    make_sqlite_file_private(database_url)  # before anything opens (and so creates) it
     _run_upgrade(database_url, revision)
     _use_wal(database_url)
 

@@ -14,6 +14,10 @@ from powerpost.media.storage import Storage
 __all__ = ["parse_range", "serve"]
 
 _RANGE_RE = re.compile(r"^bytes=(\d*)-(\d*)$")
+# No stored object comes near 10**18 bytes, so a longer position names no satisfiable
+# range; refusing it also keeps int() away from Python's 4,300-digit limit (a ValueError,
+# which was a 500).
+MAX_POSITION_DIGITS = 18
 MAX_CACHE_SECONDS = 86_400
 
 
@@ -25,7 +29,8 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     """(start, end inclusive) of a single-range ``Range`` header, None to send it all.
 
     Several ranges or a malformed header are answered with the whole file, which RFC 9110
-    allows; a range wholly past the end raises `Unsatisfiable` (416).
+    allows; a range wholly past the end, or with a position of more than
+    `MAX_POSITION_DIGITS` digits, raises `Unsatisfiable` (416).
     """
     if not header:
         return None
@@ -33,6 +38,8 @@ def parse_range(header: str | None, size: int) -> tuple[int, int] | None:
     if match is None:
         return None
     first, last = match.groups()
+    if len(first) > MAX_POSITION_DIGITS or len(last) > MAX_POSITION_DIGITS:
+        raise Unsatisfiable
     if not first and not last:
         return None
     if not first:

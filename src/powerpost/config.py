@@ -31,6 +31,11 @@ class RateLimits:
     write: str = "120/minute"
     generate: str = "30/minute"
     failed_auth_per_ip: str = "30/minute"
+    # An account's keys together get this many times one key's budget per endpoint group.
+    # Without an account bucket, N keys meant N budgets. 3 lets the usual production +
+    # staging + CI keys each run at full speed at once, while a 10-key account gets at most
+    # 3x, not 10x, one key's rate.
+    account_factor: int = 3
 
 
 @dataclass(frozen=True)
@@ -348,6 +353,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         else _load_or_create_secret(data_dir / "secret_key")
     )
 
+    account_factor = get("POWERPOST_RATE_LIMIT_ACCOUNT_FACTOR")
     rate_limits = RateLimits(
         read=_rate("POWERPOST_RATE_LIMIT_READ", get("POWERPOST_RATE_LIMIT_READ") or "300/minute"),
         write=_rate(
@@ -359,6 +365,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         failed_auth_per_ip=_rate(
             "POWERPOST_RATE_LIMIT_FAILED_AUTH",
             get("POWERPOST_RATE_LIMIT_FAILED_AUTH") or "30/minute",
+        ),
+        account_factor=(
+            _int("POWERPOST_RATE_LIMIT_ACCOUNT_FACTOR", account_factor, minimum=1)
+            if account_factor
+            else 3
         ),
     )
 

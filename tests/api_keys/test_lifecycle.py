@@ -40,6 +40,30 @@ async def _active_count(app: FastAPI, account_id: str) -> int:
     return sum(1 for k in rows if keys.status_of(k, now) == "active")
 
 
+async def _working_count(app: FastAPI, account_id: str) -> int:
+    """Keys that still authenticate: active ones and rolled ones inside their grace."""
+    async with app.state.db.read() as session:
+        rows = await keys.list_keys(session, account_id)
+    now = utcnow()
+    return sum(1 for k in rows if keys.status_of(k, now) in ("active", "rolling"))
+
+
+async def _roll(app: FastAPI, account_id: str, key_id: str, grace_hours: float) -> str | None:
+    try:
+        async with app.state.db.write() as session:
+            issued = await keys.roll_key(
+                session,
+                app.state.hasher,
+                account_id=account_id,
+                key_id=key_id,
+                grace_hours=grace_hours,
+                created_by="test",
+            )
+        return issued.secret
+    except KeyRefused:
+        return None
+
+
 async def test_thirty_concurrent_creates_from_zero_give_exactly_ten(
     app: FastAPI, factory: Factory
 ) -> None:
@@ -136,8 +160,8 @@ async def test_roll_keeps_old_key_for_the_grace_period(
     assert old_row is not None
     assert old_row.expires_at is not None
     assert timedelta(hours=1, minutes=59) < old_row.expires_at - utcnow() <= timedelta(hours=2)
-    # the rolled key no longer counts, so rolling at the limit works
-    assert await _active_count(app, tenant.account_id) == 1
+    # both keys work during the grace period, so both count toward the limit
+    assert await _working_count(app, tenant.account_id) == 2
     with pytest.raises(KeyRefused, match="rolled already"):
         async with app.state.db.write() as session:
             await keys.roll_key(
@@ -276,3 +300,83 @@ async def test_last_used_never_moves_backwards(app: FastAPI, factory: Factory) -
         row = await session.get(ApiKey, key_id)
     assert row is not None
     assert row.last_used_ip == "4.4.4.4"
+
+
+async def _authenticating(client: httpx.AsyncClient, secrets: list[str]) -> int:
+    ok = 0
+    for secret in secrets:
+        status = (await client.get(CREDITS, headers=headers(secret))).status_code
+        assert status in (200, 401)
+        ok += status == 200
+    return ok
+
+
+async def test_rolling_cannot_multiply_keys_past_ten(
+    app: FastAPI, client: httpx.AsyncClient, factory: Factory
+) -> None:
+    """The hostile review's case: three rounds of rolling every key (each roll with a grace
+    period, all in parallel, with creates racing them) turned 10 keys into 40 working keys.
+    Every key that still authenticates counts, so it stays at 10."""
+    tenant = await factory.account()
+    made = [await factory.key(tenant, name=f"k{i}") for i in range(10)]
+    secrets = [secret for _, secret in made]
+    for round_ in range(3):
+        async with app.state.db.read() as session:
+            rows = await keys.list_keys(session, tenant.account_id)
+        rollable = [k.id for k in rows if keys.status_of(k, utcnow()) == "active"]
+        results = await asyncio.gather(
+            *(_roll(app, tenant.account_id, key_id, 2) for key_id in rollable),
+            *(_create(app, tenant.account_id, f"r{round_}-{i}") for i in range(5)),
+        )
+        secrets += [r for r in results if r is not None]
+    assert await _working_count(app, tenant.account_id) == 10
+    assert await _authenticating(client, secrets) == 10
+
+
+async def test_parallel_rolls_and_creates_never_leave_more_than_ten_working_keys(
+    app: FastAPI, client: httpx.AsyncClient, factory: Factory
+) -> None:
+    tenant = await factory.account()
+    made = [await factory.key(tenant, name=f"k{i}") for i in range(6)]
+    # each of the 6 keys rolled twice at once (one of each pair is refused: rolled
+    # already) and 12 creates, all racing for the 4 free slots
+    results = await asyncio.gather(
+        *(_roll(app, tenant.account_id, key_id, 1) for key_id, _ in made * 2),
+        *(_create(app, tenant.account_id, f"c{i}") for i in range(12)),
+    )
+    issued = [r for r in results if r is not None]
+    assert len(issued) == 4
+    assert await _working_count(app, tenant.account_id) == 10
+    assert await _authenticating(client, [s for _, s in made] + issued) == 10
+
+
+async def test_at_the_limit_roll_needs_no_grace_or_a_revoke(
+    app: FastAPI, client: httpx.AsyncClient, factory: Factory
+) -> None:
+    tenant = await factory.account()
+    made = [await factory.key(tenant, name=f"k{i}") for i in range(10)]
+    (first_id, first), (second_id, _) = made[0], made[1]
+    with pytest.raises(keys.KeyLimitReached, match="no grace period"):
+        async with app.state.db.write() as session:
+            await keys.roll_key(
+                session,
+                app.state.hasher,
+                account_id=tenant.account_id,
+                key_id=first_id,
+                grace_hours=24,
+                created_by="t",
+            )
+    # the refused roll changed nothing: the old key still works and can be rolled later
+    assert (await client.get(CREDITS, headers=headers(first))).status_code == 200
+    # no grace: the old key is revoked in the same transaction, so the new one takes its slot
+    rolled = await _roll(app, tenant.account_id, first_id, 0)
+    assert rolled is not None
+    assert (await client.get(CREDITS, headers=headers(first))).status_code == 401
+    assert await _working_count(app, tenant.account_id) == 10
+    # or revoke one: then a roll with a grace period fits, and fills the account again
+    async with app.state.db.write() as session:
+        await keys.revoke_key(session, account_id=tenant.account_id, key_id=second_id)
+    assert await _roll(app, tenant.account_id, made[2][0], 2) is not None
+    assert await _working_count(app, tenant.account_id) == 10
+    with pytest.raises(KeyRefused, match="10 active API keys"):
+        await factory.key(tenant, name="eleventh")

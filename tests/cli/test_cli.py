@@ -8,8 +8,10 @@ import concurrent.futures
 from tests.fixtures.processes import cli, cli_json
 
 from powerpost.accounts import service as accounts
+from powerpost.api_keys import service as keys
 from powerpost.config import load_settings
 from powerpost.kit.db import Database
+from powerpost.kit.security import KeyHasher
 
 
 def test_account_key_workspace_credit_round_trip(env: dict[str, str]) -> None:
@@ -236,3 +238,44 @@ def test_set_password_lets_an_account_made_without_one_sign_in(env: dict[str, st
 
     assert asyncio.run(signs_in("a long passphrase"))
     assert not asyncio.run(signs_in("short"))
+
+
+def test_roll_at_the_key_limit_says_revoke_one_or_roll_with_no_grace(
+    env: dict[str, str],
+) -> None:
+    email = "full@example.com"
+    cli_json(env, "accounts", "create", "--email", email)
+    settings = load_settings(env)
+
+    async def fill() -> list[str]:
+        db = Database(settings.database_url)
+        try:
+            async with db.read() as session:
+                account = await accounts.find_by_email(session, email)
+            assert account is not None
+            made = []
+            for i in range(keys.MAX_ACTIVE_KEYS):
+                async with db.write() as session:
+                    issued = await keys.create_key(
+                        session,
+                        KeyHasher(settings.key_peppers),
+                        account_id=account.id,
+                        name=f"k{i}",
+                        created_by="test",
+                    )
+                made.append(issued.record.id)
+            return made
+        finally:
+            await db.dispose()
+
+    first, *_ = asyncio.run(fill())
+    refused = cli(env, "keys", "roll", "--email", email, first, check=False)
+    assert refused.returncode == 1
+    assert len(refused.stderr.strip().splitlines()) == 1, refused.stderr
+    assert "10 active API keys" in refused.stderr
+    assert f"powerpost keys revoke --email {email}" in refused.stderr
+    assert "--grace-hours 0" in refused.stderr
+    rolled = cli_json(env, "keys", "roll", "--email", email, first, "--grace-hours", "0")
+    assert rolled["replaces"] == first
+    listed = cli_json(env, "keys", "list", "--email", email)["data"]
+    assert len([k for k in listed if k["revoked_at"] is None]) == keys.MAX_ACTIVE_KEYS

@@ -356,3 +356,40 @@ async def test_an_oversized_sign_in_field_is_refused_by_name(client: httpx.Async
     )
     assert response.status_code == 400
     assert "“email” field" in response.text
+
+
+async def test_rolling_keys_count_and_a_roll_at_the_limit_is_explained(
+    client: httpx.AsyncClient, app: FastAPI, factory: Factory
+) -> None:
+    tenant = await factory.account()
+    made = [await factory.key(tenant, name=f"key {n}") for n in range(keys.MAX_ACTIVE_KEYS - 1)]
+    token = await sign_in_tenant(client, tenant)
+    first_id, first_secret = made[0]
+    rolled = await client.post(
+        f"/settings/api/keys/{first_id}/roll", data={"csrf_token": token, "grace_hours": "2"}
+    )
+    assert rolled.status_code == 200
+    # the old key still works in its grace period, so it still counts
+    page = (await client.get("/settings/api")).text
+    assert "10 of 10 active keys" in page
+    assert 'id="create-key-form"' not in page
+    second_id = made[1][0]
+    panel = (await client.get(f"/settings/api?roll={second_id}")).text
+    assert f'id="roll-limit-{second_id}"' in panel
+    assert "roll with a grace period of 0" in panel
+    refused = await client.post(
+        f"/settings/api/keys/{second_id}/roll", data={"csrf_token": token, "grace_hours": "24"}
+    )
+    assert refused.status_code == 400
+    assert "Revoke a key you no longer use, or roll with no grace period" in refused.text
+    assert len(await _key_ids(app, tenant)) == keys.MAX_ACTIVE_KEYS
+    assert (
+        await client.get("/api/v1/account/credits", headers=headers(first_secret))
+    ).status_code == 200
+    # no grace: the old key stops at once, so the new one takes its slot
+    at_once = await client.post(
+        f"/settings/api/keys/{second_id}/roll", data={"csrf_token": token, "grace_hours": "0"}
+    )
+    assert at_once.status_code == 200
+    assert "is revoked now" in at_once.text
+    assert "10 of 10 active keys" in (await client.get("/settings/api")).text

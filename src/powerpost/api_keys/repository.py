@@ -64,16 +64,17 @@ async def rehash(session: AsyncSession, key_id: str, digest: bytes, version: int
 
 
 def active_condition(now: datetime) -> object:
-    """A key counts toward the limit while not revoked, not rolled over and not expired."""
+    """A key counts toward the limit while it still authenticates: not revoked and not
+    expired. A rolled key inside its grace period still works, so it still counts; when it
+    did not, rolling turned 10 keys into 20, then 40 working keys."""
     return and_(
         ApiKey.revoked_at.is_(None),
-        ApiKey.superseded_by.is_(None),
         or_(ApiKey.expires_at.is_(None), ApiKey.expires_at > now),
     )
 
 
 async def lock_account(session: AsyncSession, account_id: str) -> bool:
-    """Serialise key creation per account for the rest of this transaction.
+    """Serialise key creation and rolling per account for the rest of this transaction.
 
     PostgreSQL: a row lock. SQLite: the write transaction began IMMEDIATE and already holds
     the database's one write lock. With the lock held, count-then-insert cannot race.

@@ -24,6 +24,11 @@ class KeyRefused(ValueError):
     """A refusal to show the person managing keys (limit reached, bad name, …)."""
 
 
+class KeyLimitReached(KeyRefused):
+    """The account already has MAX_ACTIVE_KEYS keys that authenticate. Its own type so the
+    dashboard and the CLI can say how to get out of it in their own words."""
+
+
 @dataclass(frozen=True)
 class IssuedKey:
     record: ApiKey
@@ -40,6 +45,7 @@ def clean_name(name: str) -> str:
 
 
 def is_active(key: ApiKey, now: datetime) -> bool:
+    """The key still authenticates, so it counts toward MAX_ACTIVE_KEYS (rolling ones too)."""
     return key.revoked_at is None and (key.expires_at is None or key.expires_at > now)
 
 
@@ -115,9 +121,9 @@ async def create_key(
     if not await repository.lock_account(session, account_id):
         raise KeyRefused("Account not found")
     if await repository.count_active(session, account_id, now) >= MAX_ACTIVE_KEYS:
-        raise KeyRefused(
-            f"This account already has {MAX_ACTIVE_KEYS} active API keys, the maximum. "
-            "Revoke one to create another."
+        raise KeyLimitReached(
+            f"This account already has {MAX_ACTIVE_KEYS} active API keys, the maximum "
+            "(keys still in a roll's grace period count). Revoke one to create another."
         )
     issued = _new_record(
         hasher,
@@ -145,7 +151,12 @@ async def roll_key(
     created_by: str,
 ) -> IssuedKey:
     """A new key with the same name, type, scopes and mode; the old one keeps working for
-    the grace period, then expires. The new key takes the old one's slot in the limit."""
+    the grace period, then expires.
+
+    Both keys authenticate during the grace period, so both count toward the limit: a roll
+    with a grace period needs a free slot. A roll with no grace revokes the old key in the
+    same transaction, so the new key simply takes its slot. The account lock (as in
+    create_key) makes count-then-insert race-free against parallel rolls and creates."""
     if not 0 <= grace_hours <= MAX_GRACE_HOURS:
         raise KeyRefused(f"Grace period must be 0 to {MAX_GRACE_HOURS} hours")
     if not await repository.lock_account(session, account_id):
@@ -156,6 +167,14 @@ async def roll_key(
         raise KeyRefused("No such API key")
     if old.superseded_by is not None or not is_active(old, now):
         raise KeyRefused("Only an active key that has not been rolled already can be rolled")
+    if grace_hours > 0 and await repository.count_active(session, account_id, now) >= (
+        MAX_ACTIVE_KEYS
+    ):
+        raise KeyLimitReached(
+            f"This account has {MAX_ACTIVE_KEYS} active API keys, the maximum, and during "
+            "the grace period the old and the new key both work and both count. Revoke a "
+            "key you no longer use, or roll with no grace period (the old key stops at once)."
+        )
     issued = _new_record(
         hasher,
         account_id=account_id,

@@ -177,7 +177,7 @@ class KeyAuthorizer:
         request.state.api_key_id = principal.key_id
         request.state.last_used_at = last_used_at
         window = await self.limiter.hit_key(
-            principal.key_id, _rate_group(requirement, request.method)
+            principal.key_id, _rate_group(requirement, request.method), principal.account_id
         )
         request.state.rate_headers = window.headers()
         if not window.allowed:

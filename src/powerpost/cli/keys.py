@@ -11,6 +11,7 @@ from powerpost.api_keys import service as keys
 from powerpost.api_keys.scopes import PRESET_LABELS
 from powerpost.cli.common import (
     AsJson,
+    CliFailure,
     Email,
     account_by_email,
     console,
@@ -165,15 +166,23 @@ def keys_roll(
 
     async def work(settings: Settings, db: Database) -> dict[str, Any]:
         account = await account_by_email(db, email)
-        async with db.write() as session:
-            issued = await keys.roll_key(
-                session,
-                KeyHasher(settings.key_peppers),
-                account_id=account.id,
-                key_id=key_id,
-                grace_hours=grace_hours,
-                created_by="cli",
-            )
+        try:
+            async with db.write() as session:
+                issued = await keys.roll_key(
+                    session,
+                    KeyHasher(settings.key_peppers),
+                    account_id=account.id,
+                    key_id=key_id,
+                    grace_hours=grace_hours,
+                    created_by="cli",
+                )
+        except keys.KeyLimitReached:
+            raise CliFailure(
+                f"{email} has {keys.MAX_ACTIVE_KEYS} active API keys, the maximum, and during "
+                "the grace period the old and the new key both work and both count. Revoke "
+                f"one (powerpost keys revoke --email {email} KEY_ID) or roll with --grace-hours 0 "
+                "(the old key stops working at once)."
+            ) from None
         record = issued.record
         return {
             "id": record.id,

@@ -82,9 +82,9 @@ class KeyList:
 
 async def key_list(session: AsyncSession, account_id: str, now: datetime) -> KeyList:
     views = [key_view(k, now) for k in await keys.list_keys(session, account_id)]
-    # status "active" is exactly the service's notion of counting toward the limit:
-    # not revoked, not expired, not rolled over.
-    return KeyList(keys=views, active=sum(1 for v in views if v.status == "active"))
+    # "active" and "rolling" are exactly the service's notion of counting toward the limit:
+    # the key still authenticates (not revoked, not expired).
+    return KeyList(keys=views, active=sum(1 for v in views if v.status in ("active", "rolling")))
 
 
 async def find_key(

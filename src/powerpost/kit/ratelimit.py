@@ -1,4 +1,5 @@
-"""Fixed-window rate limits per API key and endpoint group (limits.aio).
+"""Fixed-window rate limits per API key and endpoint group, and per account and endpoint
+group (limits.aio): without the account bucket, an account's N keys were N budgets.
 
 In memory for the embedded single process; shared through Redis when configured so that N
 server processes enforce one budget. If Redis is unreachable we serve anyway, log it, and
@@ -48,6 +49,18 @@ class WindowState:
         return max(1, math.ceil(self.reset_at - time.time()))
 
 
+def _tighter(by_key: WindowState, by_account: WindowState) -> WindowState:
+    if not by_key.allowed and not by_account.allowed:
+        # Both full: report the one that frees up last, so retryAfter is not too early.
+        refused = max((by_key, by_account), key=lambda w: w.reset_at)
+        return WindowState(False, refused.limit, 0, refused.reset_at)
+    if not by_key.allowed:
+        return by_key
+    if not by_account.allowed:
+        return by_account
+    return by_account if by_account.remaining < by_key.remaining else by_key
+
+
 class RateLimiter:
     def __init__(self, limits: RateLimits, redis_url: str | None = None) -> None:
         storage: Storage
@@ -74,6 +87,11 @@ class RateLimiter:
             "write": parse(limits.write),
             "generate": parse(limits.generate),
         }
+        # The same window, account_factor times the amount.
+        self._account_groups: dict[str, RateLimitItem] = {
+            group: type(item)(item.amount * limits.account_factor, item.multiples)
+            for group, item in self._groups.items()
+        }
         self._failed_auth = parse(limits.failed_auth_per_ip)
         self._last_error_log = 0.0
 
@@ -91,13 +109,28 @@ class RateLimiter:
                 log.error("rate limiter storage unavailable, limiting per process for now: %s", exc)
             return await operation(self._local)
 
-    async def hit_key(self, key_id: str, group: str) -> WindowState:
+    async def hit_key(self, key_id: str, group: str, account_id: str) -> WindowState:
+        """Count one request against its key's and its account's window; the state returned
+        is the tighter of the two (the one that refused, else the one with less left)."""
         item = self._groups[group]
+        account_item = self._account_groups[group]
 
         async def hit(limiter: FixedWindowRateLimiter) -> WindowState:
             allowed = await limiter.hit(item, "key", group, key_id)
             stats = await limiter.get_window_stats(item, "key", group, key_id)
-            return WindowState(allowed, item.amount, stats.remaining, stats.reset_time)
+            by_key = WindowState(allowed, item.amount, stats.remaining, stats.reset_time)
+            # A key already over its own limit does not also spend the account's budget:
+            # one runaway client must not starve the account's other keys.
+            account_ids = ("account", group, account_id)
+            if allowed:
+                account_allowed = await limiter.hit(account_item, *account_ids)
+            stats = await limiter.get_window_stats(account_item, *account_ids)
+            if not allowed:
+                account_allowed = stats.remaining > 0
+            by_account = WindowState(
+                account_allowed, account_item.amount, stats.remaining, stats.reset_time
+            )
+            return _tighter(by_key, by_account)
 
         return await self._call(hit)
 

@@ -30,7 +30,7 @@ class ApiKey(Base):
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     revoked_reason: Mapped[str | None] = mapped_column(String(200))
     # Set on the old key when it is rolled: it keeps working until expires_at (the grace
-    # period) but no longer counts toward the 10-key limit.
+    # period), and like every key that still works it counts toward the 10-key limit.
     superseded_by: Mapped[str | None] = mapped_column(String(36))
     last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_used_ip: Mapped[str | None] = mapped_column(String(45))

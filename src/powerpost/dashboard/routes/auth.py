@@ -28,10 +28,13 @@ from powerpost.dashboard.routes.common import (
     anonymous_page,
     begin_session,
     clear_session_cookie,
+    known_device,
     minutes,
     redirect,
+    set_device_cookie,
     set_session_cookie,
 )
+from powerpost.kit.clock import utcnow
 
 log = logging.getLogger("powerpost.dashboard")
 router = APIRouter(include_in_schema=False)
@@ -61,9 +64,10 @@ def _signup_closed() -> PageError:
     )
 
 
-def _signed_in_response(request: Request, token: str, target: str) -> Response:
+def _signed_in_response(request: Request, token: str, account_id: str, target: str) -> Response:
     response = redirect(target)
     set_session_cookie(response, request, token)
+    set_device_cookie(response, request, account_id, utcnow())
     response.delete_cookie(sessions.PRELOGIN_COOKIE, path="/")
     return response
 
@@ -114,17 +118,20 @@ async def login(request: Request, session: AnonymousWrite, form: Form) -> Respon
             allow_signup=_settings(request).allow_signup,
         )
 
-    wait = await limiter.begin_attempt(ip, email)
+    # A browser that signed in to this account before is throttled on its own, not by the
+    # email's window that anyone can fill (dashboard/devices.py).
+    device = await known_device(session, request, email, utcnow())
+    wait = await limiter.begin_attempt(ip, email, device)
     if wait is not None:
-        log.warning("dashboard sign-in throttled (ip=%s)", ip)
+        log.warning("dashboard sign-in throttled (ip=%s known_device=%s)", ip, device is not None)
         return again(f"Too many sign-in attempts. Try again in {minutes(wait)}.", 429)
     account = await accounts.authenticate(session, email, password)
     if account is None:
-        log.info("dashboard sign-in failed (ip=%s)", ip)
+        log.info("dashboard sign-in failed (ip=%s known_device=%s)", ip, device is not None)
         return again(WRONG_CREDENTIALS, 400)
-    await limiter.attempt_succeeded(ip, email)
+    await limiter.attempt_succeeded(ip, email, device)
     issued = await begin_session(session, request, account.id)
-    return _signed_in_response(request, issued.token, target or HOME)
+    return _signed_in_response(request, issued.token, account.id, target or HOME)
 
 
 @router.get("/signup")
@@ -183,7 +190,7 @@ async def signup(request: Request, session: AnonymousWrite, form: Form) -> Respo
         return again(str(refused), 400)
     issued = await begin_session(session, request, created.account.id)
     log.info("dashboard sign-up: account %s", created.account.id)
-    return _signed_in_response(request, issued.token, f"{HOME}?notice=welcome")
+    return _signed_in_response(request, issued.token, created.account.id, f"{HOME}?notice=welcome")
 
 
 @router.post("/logout")

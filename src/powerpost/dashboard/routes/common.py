@@ -4,6 +4,7 @@ the workspace a per-workspace page shows."""
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
 from fastapi import Request, Response
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -11,8 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
 from powerpost.accounts import service as accounts
+from powerpost.config import Settings
 from powerpost.dashboard import sessions
 from powerpost.dashboard.deps import CSRF_FIELD, client_ip, field, throttle
+from powerpost.dashboard.devices import DEVICE_COOKIE, LIFETIME, DeviceCookies
 from powerpost.dashboard.errors import PageNotFound
 from powerpost.dashboard.rendering import PAGE_HEADERS, is_htmx, render
 from powerpost.dashboard.sessions import Viewer
@@ -69,6 +72,42 @@ def set_session_cookie(response: Response, request: Request, token: str) -> None
 def clear_session_cookie(response: Response, request: Request) -> None:
     response.delete_cookie(
         sessions.SESSION_COOKIE, path="/", httponly=True, samesite="lax", secure=is_https(request)
+    )
+
+
+def _device_cookies(request: Request) -> DeviceCookies:
+    settings: Settings = request.app.state.settings
+    return DeviceCookies(settings.secret_key)
+
+
+async def known_device(
+    session: AsyncSession, request: Request, email: str, now: datetime
+) -> str | None:
+    """This browser's device id if it signed in to the account of ``email`` before. Only a
+    browser that holds a valid entry costs the account lookup."""
+    cookies = _device_cookies(request)
+    cookie = request.cookies.get(DEVICE_COOKIE)
+    if not cookies.entries(cookie, now):
+        return None
+    account = await accounts.find_by_email(session, email)
+    if account is None:
+        return None
+    return cookies.device_for(cookie, account.id, now)
+
+
+def set_device_cookie(response: Response, request: Request, account_id: str, now: datetime) -> None:
+    """Remember this browser for the account it just signed in to (see devices.py)."""
+    value = _device_cookies(request).after_sign_in(
+        request.cookies.get(DEVICE_COOKIE), account_id, now
+    )
+    response.set_cookie(
+        DEVICE_COOKIE,
+        value,
+        max_age=int(LIFETIME.total_seconds()),
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=is_https(request),
     )
 
 
@@ -135,14 +174,18 @@ async def recent_login_gate(
     if password:
         ip = client_ip(request)
         limiter = throttle(request)
-        wait = await limiter.begin_attempt(ip, viewer.email)
+        # The owner's own browser: a stranger's failures on the email must not block it.
+        device = _device_cookies(request).device_for(
+            request.cookies.get(DEVICE_COOKIE), viewer.account_id, viewer.now
+        )
+        wait = await limiter.begin_attempt(ip, viewer.email, device)
         if wait is not None:
             error = f"Too many wrong passwords. Try again in {minutes(wait)}."
             status = 429
         else:
             account = await accounts.authenticate(session, viewer.email, password)
             if account is not None and account.id == viewer.account_id:
-                await limiter.attempt_succeeded(ip, viewer.email)
+                await limiter.attempt_succeeded(ip, viewer.email, device)
                 await sessions.confirm_password(session, viewer)
                 return None
             error = "That password is not correct."

@@ -15,6 +15,7 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from powerpost.api_keys.usage import UsageRecorder
 from powerpost.auth.authorizer import KeyAuthorizer
+from powerpost.calendar.router import router as calendar_router
 from powerpost.config import Settings, load_settings
 from powerpost.credits.router import router as credits_router
 from powerpost.dashboard.setup import install as install_dashboard
@@ -50,6 +51,7 @@ def api_router() -> APIRouter:
     router.include_router(generation_router)
     router.include_router(images_router)
     router.include_router(videos_router)
+    router.include_router(calendar_router)
     return router
 
 

@@ -3,6 +3,7 @@
 from powerpost.models.account import Account
 from powerpost.models.api_key import ApiKey
 from powerpost.models.api_request import ApiKeyDailyUsage, ApiRequest
+from powerpost.models.calendar_entry import CalendarEntry
 from powerpost.models.credit import CreditHold, CreditLedgerEntry
 from powerpost.models.dashboard_session import DashboardSession
 from powerpost.models.generation import Generation
@@ -20,6 +21,7 @@ __all__ = [
     "ApiKey",
     "ApiKeyDailyUsage",
     "ApiRequest",
+    "CalendarEntry",
     "CreditHold",
     "CreditLedgerEntry",
     "DashboardSession",

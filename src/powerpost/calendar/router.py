@@ -9,7 +9,7 @@ from powerpost.calendar import service
 from powerpost.calendar.schemas import Deleted, EntryCreate, EntryList, EntryOut, EntryUpdate
 from powerpost.kit.deps import ReadSession, WriteSession
 from powerpost.kit.openapi import error_responses
-from powerpost.kit.routing import ApiRoute
+from powerpost.kit.routing import ApiRoute, Idempotent
 
 router = APIRouter(route_class=ApiRoute, tags=["Calendar"])
 
@@ -45,6 +45,7 @@ async def list_entries(
 @router.post(
     "/calendar/entries",
     operation_id="createCalendarEntry",
+    dependencies=[Idempotent],
     response_model=EntryOut,
     responses=error_responses(400, 401, 403, 409, 429),
 )

@@ -16,7 +16,7 @@ from powerpost.generation.schemas import (
 from powerpost.kit.deps import AppSettings, ReadSession, WriteSession
 from powerpost.kit.openapi import error_responses
 from powerpost.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from powerpost.kit.routing import ApiRoute
+from powerpost.kit.routing import ApiRoute, Idempotent
 
 router = APIRouter(route_class=ApiRoute, tags=["Content"])
 
@@ -29,6 +29,7 @@ def _empty_limit_is_default(value: object) -> object:
 @router.post(
     "/content/generate",
     operation_id="generateContent",
+    dependencies=[Idempotent],
     response_model=GenerationStarted,
     responses=error_responses(400, 401, 402, 403, 404, 429),
 )

@@ -7,6 +7,7 @@ from powerpost.models.calendar_entry import CalendarEntry
 from powerpost.models.credit import CreditHold, CreditLedgerEntry
 from powerpost.models.dashboard_session import DashboardSession
 from powerpost.models.generation import Generation
+from powerpost.models.idempotency_key import IdempotencyKey
 from powerpost.models.image_generation import ImageGeneration, ImageGenerationImage
 from powerpost.models.job import Job
 from powerpost.models.media import Media
@@ -26,6 +27,7 @@ __all__ = [
     "CreditLedgerEntry",
     "DashboardSession",
     "Generation",
+    "IdempotencyKey",
     "ImageGeneration",
     "ImageGenerationImage",
     "Job",

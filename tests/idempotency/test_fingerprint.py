@@ -67,12 +67,14 @@ def test_every_part_of_the_request_counts() -> None:
     body = b'{"prompt": "x"}'
     base = _digest(body, [3])
     assert _digest(body, [1, 1, 1]) == base
+    assert _digest(body, [3], headers=[(b"user-agent", b"other")]) == base
     for change in (
         {"method": "PUT"},
         {"path": "/api/v1/other"},
         {"query": b"dry_run=true"},
         {"workspace_id": "v"},
         {"content_type": "text/plain"},
+        {"headers": [(b"x-test-scenario", b"timeout")]},
     ):
         assert _digest(body, [3], **change) != base, change
     assert _digest(b'{"prompt": "y"}', [3]) != base

@@ -1,7 +1,7 @@
 """What makes two requests "the same request" for an Idempotency-Key.
 
-The fingerprint is a SHA-256 over the method, path, query string, workspace, media type
-and body, fed chunk by chunk as the route reads the body, so a 500 MB upload is hashed
+The fingerprint is a SHA-256 over the method, path, query string, workspace, media type,
+the request headers that change what a route does (`SIGNIFICANT_HEADERS`) and the body, fed chunk by chunk as the route reads the body, so a 500 MB upload is hashed
 while it streams to disk and never held in memory.
 
 A multipart body is framed by a boundary the client picks at random for every request
@@ -18,6 +18,9 @@ from python_multipart.multipart import parse_options_header
 from starlette.types import Message, Receive
 
 _MASK = b"\x00boundary\x00"
+# Headers that change a route's outcome: the same body with another scenario is another
+# request (test mode's simulated failures, §14).
+SIGNIFICANT_HEADERS = (b"x-test-scenario",)
 
 
 class _BoundaryMask:
@@ -49,13 +52,23 @@ class _BoundaryMask:
 
 class Fingerprint:
     def __init__(
-        self, *, method: str, path: str, query: bytes, workspace_id: str | None, content_type: str
+        self,
+        *,
+        method: str,
+        path: str,
+        query: bytes,
+        workspace_id: str | None,
+        content_type: str,
+        headers: list[tuple[bytes, bytes]] | None = None,
     ) -> None:
         media_type, params = parse_options_header(content_type)
         self._hash = hashlib.sha256()
         for part in (method.encode(), path.encode(), query, (workspace_id or "").encode()):
             self._hash.update(part + b"\x00")
         self._hash.update(media_type.lower() + b"\x00")
+        for name, value in headers or ():
+            if name in SIGNIFICANT_HEADERS:
+                self._hash.update(name + b":" + value + b"\x00")
         boundary = params.get(b"boundary", b"")
         self._mask = (
             _BoundaryMask(boundary) if media_type.startswith(b"multipart/") and boundary else None

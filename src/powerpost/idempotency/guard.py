@@ -156,6 +156,7 @@ class IdempotencyGuard:
             query=request.scope.get("query_string", b""),
             workspace_id=auth.workspace_id,
             content_type=request.headers.get("content-type", ""),
+            headers=request.scope["headers"],
         )
         receive = fingerprint.wrap(request.receive)
         hashed = Request(request.scope, receive)

@@ -15,10 +15,12 @@ from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from powerpost.api_keys.usage import UsageRecorder
 from powerpost.auth.authorizer import KeyAuthorizer
+from powerpost.calendar.router import router as calendar_router
 from powerpost.config import Settings, load_settings
 from powerpost.credits.router import router as credits_router
 from powerpost.dashboard.setup import install as install_dashboard
 from powerpost.generation.router import router as generation_router
+from powerpost.idempotency import IdempotencyGuard, PeriodicKeySweep
 from powerpost.images.router import router as images_router
 from powerpost.jobs import JobEngine
 from powerpost.kit import error_handlers
@@ -51,6 +53,7 @@ def api_router() -> APIRouter:
     router.include_router(generation_router)
     router.include_router(images_router)
     router.include_router(videos_router)
+    router.include_router(calendar_router)
     return router
 
 
@@ -68,9 +71,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         await app.state.jobs.start()
         if app.state.jobs.dispatch:
             app.state.media_sweep.start()
+            app.state.idempotency_sweep.start()
         try:
             yield
         finally:
+            await app.state.idempotency_sweep.stop()
             await app.state.media_sweep.stop()
             await app.state.jobs.stop()
             await usage.stop()
@@ -96,6 +101,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.usage = usage
     app.state.hasher = KeyHasher(settings.key_peppers)
     app.state.authorizer = KeyAuthorizer(db, app.state.hasher, limiter)
+    app.state.idempotency = IdempotencyGuard(db)
+    app.state.idempotency_sweep = PeriodicKeySweep(db)
     # Embedded (the default): this process also runs jobs and the dispatcher; otherwise it
     # only kicks them to the workers.
     embedded = settings.jobs.embedded

@@ -17,7 +17,7 @@ from powerpost.kit.actor import actor_from
 from powerpost.kit.deps import AppSettings, ReadSession, WriteSession
 from powerpost.kit.openapi import error_responses
 from powerpost.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from powerpost.kit.routing import ApiRoute
+from powerpost.kit.routing import ApiRoute, Idempotent
 
 router = APIRouter(route_class=ApiRoute, tags=["Content"])
 
@@ -30,6 +30,7 @@ def _empty_limit_is_default(value: object) -> object:
 @router.post(
     "/content/generate",
     operation_id="generateContent",
+    dependencies=[Idempotent],
     response_model=GenerationStarted,
     responses=error_responses(400, 401, 402, 403, 404, 429),
 )

@@ -12,7 +12,7 @@ from powerpost.images.schemas import (
 from powerpost.kit.actor import actor_from
 from powerpost.kit.deps import AppSettings, ReadSession, WriteSession
 from powerpost.kit.openapi import error_responses
-from powerpost.kit.routing import ApiRoute
+from powerpost.kit.routing import ApiRoute, Idempotent
 
 router = APIRouter(route_class=ApiRoute, tags=["Images"])
 
@@ -20,6 +20,7 @@ router = APIRouter(route_class=ApiRoute, tags=["Images"])
 @router.post(
     "/images/generate",
     operation_id="generateImages",
+    dependencies=[Idempotent],
     response_model=ImageGenerationStarted,
     responses=error_responses(400, 401, 402, 403, 404, 409, 429),
 )

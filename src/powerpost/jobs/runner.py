@@ -7,6 +7,7 @@ import logging
 import signal
 
 from powerpost.config import Settings
+from powerpost.idempotency import PeriodicKeySweep
 from powerpost.jobs.engine import JobEngine
 from powerpost.kit.db import Database
 from powerpost.media.storage import storage_for
@@ -34,11 +35,15 @@ async def _run_engine(settings: Settings, *, execute: bool, dispatch: bool) -> N
         interval=settings.media_sweep_interval if dispatch else 0,
         grace_hours=settings.media_sweep_grace_hours,
     )
+    key_sweeper = PeriodicKeySweep(db)
     try:
         await engine.start()
         sweeper.start()
+        if dispatch:
+            key_sweeper.start()
         await stop.wait()
     finally:
+        await key_sweeper.stop()
         await sweeper.stop()
         await engine.stop()
         await storage.aclose()

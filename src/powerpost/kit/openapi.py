@@ -64,6 +64,15 @@ WORKSPACE_HEADER = {
     "schema": {"type": "string", "format": "uuid"},
     "description": "The workspace this request acts in (GET /api/v1/workspaces lists them)",
 }
+IDEMPOTENCY_HEADER = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "schema": {"type": "string", "minLength": 1, "maxLength": 255},
+    "description": "Any unique value (e.g. a UUID): a retry with the same key and body "
+    "within 24 h gets the first answer again (`Idempotent-Replayed: true`) instead of "
+    "doing the work twice; another body → 422, the first still running → 409",
+}
 _INTEGER = {"schema": {"type": "integer"}}
 RESPONSE_HEADERS = {
     "X-Request-Id": {"schema": {"type": "string"}, "description": "Quote it when asking for help"},
@@ -90,6 +99,9 @@ def _describe_requirements(schema: dict[str, Any], app: FastAPI) -> None:
             if requirement.workspace:
                 operation.setdefault("parameters", []).append(dict(WORKSPACE_HEADER))
                 note += " Acts in the workspace named by `X-Workspace-Id`."
+            if getattr(route, "idempotent", False):
+                operation.setdefault("parameters", []).append(dict(IDEMPOTENCY_HEADER))
+                note += " Honours `Idempotency-Key`."
             operation["description"] = (
                 f"{operation['description']}\n\n{note}" if operation.get("description") else note
             )

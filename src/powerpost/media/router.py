@@ -8,7 +8,7 @@ from powerpost.kit.clock import utcnow
 from powerpost.kit.db import Database
 from powerpost.kit.errors import Forbidden, NotFound
 from powerpost.kit.openapi import error_responses
-from powerpost.kit.routing import ApiRoute
+from powerpost.kit.routing import ApiRoute, Idempotent
 from powerpost.media import delivery, service, signing
 from powerpost.media.schemas import UPLOAD_REQUEST_BODY, MediaUploaded
 from powerpost.media.storage import Storage
@@ -22,6 +22,7 @@ files_router = APIRouter(tags=["Media files"])
 @router.post(
     "/media/upload",
     operation_id="uploadMedia",
+    dependencies=[Idempotent],
     response_model=MediaUploaded,
     responses=error_responses(400, 401, 403, 413, 429),
     openapi_extra=UPLOAD_REQUEST_BODY,

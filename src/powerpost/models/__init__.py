@@ -3,9 +3,11 @@
 from powerpost.models.account import Account
 from powerpost.models.api_key import ApiKey
 from powerpost.models.api_request import ApiKeyDailyUsage, ApiRequest
+from powerpost.models.calendar_entry import CalendarEntry
 from powerpost.models.credit import CreditHold, CreditLedgerEntry
 from powerpost.models.dashboard_session import DashboardSession
 from powerpost.models.generation import Generation
+from powerpost.models.idempotency_key import IdempotencyKey
 from powerpost.models.image_generation import ImageGeneration, ImageGenerationImage
 from powerpost.models.job import Job
 from powerpost.models.media import Media
@@ -21,10 +23,12 @@ __all__ = [
     "ApiKey",
     "ApiKeyDailyUsage",
     "ApiRequest",
+    "CalendarEntry",
     "CreditHold",
     "CreditLedgerEntry",
     "DashboardSession",
     "Generation",
+    "IdempotencyKey",
     "ImageGeneration",
     "ImageGenerationImage",
     "Job",

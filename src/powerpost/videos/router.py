@@ -6,7 +6,7 @@ from powerpost.auth.capabilities import VideosGenerate, VideosRead
 from powerpost.kit.actor import actor_from
 from powerpost.kit.deps import AppSettings, ReadSession, WriteSession
 from powerpost.kit.openapi import error_responses
-from powerpost.kit.routing import ApiRoute
+from powerpost.kit.routing import ApiRoute, Idempotent
 from powerpost.videos import service
 from powerpost.videos.schemas import (
     VideoGenerateRequest,
@@ -20,6 +20,7 @@ router = APIRouter(route_class=ApiRoute, tags=["Videos"])
 @router.post(
     "/videos/generate",
     operation_id="generateVideo",
+    dependencies=[Idempotent],
     response_model=VideoGenerationStarted,
     responses=error_responses(400, 401, 402, 403, 404, 429),
 )

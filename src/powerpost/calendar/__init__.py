@@ -1,0 +1,1 @@
+"""Calendar entries (§9): dated notes on a workspace's content calendar."""

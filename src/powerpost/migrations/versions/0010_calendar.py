@@ -1,7 +1,7 @@
 """calendar entries (§9), each in the mode (live/test) of the key that made it
 
 Revision ID: 0010_calendar
-Revises: 0008
+Revises: 0009_paid_lifecycle
 Create Date: 2026-12-05
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_calendar"
-down_revision: str | None = "0008"
+down_revision: str | None = "0009_paid_lifecycle"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -10,6 +10,7 @@ from powerpost.models.image_generation import ImageGeneration, ImageGenerationIm
 from powerpost.models.job import Job
 from powerpost.models.media import Media
 from powerpost.models.media_reservation import MediaReservation
+from powerpost.models.post import Post, PostItem, PublishAttempt, SandboxPost
 from powerpost.models.video_generation import VideoGeneration
 from powerpost.models.webhook_event import WebhookEvent
 from powerpost.models.workspace import Workspace
@@ -29,6 +30,10 @@ __all__ = [
     "Job",
     "Media",
     "MediaReservation",
+    "Post",
+    "PostItem",
+    "PublishAttempt",
+    "SandboxPost",
     "VideoGeneration",
     "WebhookEvent",
     "Workspace",

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Literal
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -55,4 +56,47 @@ async def delete_post(session: AsyncSession, post_id: str) -> None:
 
 async def count_posts(session: AsyncSession, workspace_id: str) -> int:
     stmt = select(func.count()).select_from(Post).where(Post.workspace_id == workspace_id)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def posts_in_statuses(
+    session: AsyncSession,
+    workspace_id: str,
+    mode: str,
+    statuses: Sequence[str],
+    *,
+    order: Literal["created_at", "scheduled_at", "updated_at"],
+    descending: bool,
+    limit: int,
+) -> list[Post]:
+    """Posts of one workspace and mode in any of `statuses`, ordered by `order` (ties by
+    id), at most `limit` (the dashboard's review queue)."""
+    column = {
+        "created_at": Post.created_at,
+        "scheduled_at": Post.scheduled_at,
+        "updated_at": Post.updated_at,
+    }[order]
+    key = column.desc() if descending else column.asc()
+    tie = Post.id.desc() if descending else Post.id.asc()
+    stmt = (
+        workspace_posts(workspace_id, mode, None)
+        .where(Post.status.in_(list(statuses)))
+        .order_by(key, tie)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def count_in_statuses(
+    session: AsyncSession, workspace_id: str, mode: str, statuses: Sequence[str]
+) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(Post)
+        .where(
+            Post.workspace_id == workspace_id,
+            Post.mode == mode,
+            Post.status.in_(list(statuses)),
+        )
+    )
     return int((await session.execute(stmt)).scalar_one())

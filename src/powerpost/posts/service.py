@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -17,6 +17,7 @@ from powerpost.kit.errors import Conflict, NotFound, ValidationError
 from powerpost.kit.ids import new_id, parse_uuid
 from powerpost.kit.pagination import Page, paginate
 from powerpost.kit.platforms import POST_TYPES, validate_item
+from powerpost.media import repository as media_repository
 from powerpost.media.service import get_workspace_media
 from powerpost.models import Generation, Media, Post, PostItem
 from powerpost.posts import repository
@@ -283,3 +284,62 @@ def post_out(post: Post, items: Sequence[PostItem]) -> PostOut:
         published_at=iso_z(post.published_at),
         items=[item_out(i) for i in items],
     )
+
+
+# The dashboard's review queue: what waits for a person, what is planned, what happened.
+QUEUE_DRAFTS = ("draft",)
+QUEUE_SCHEDULED = ("scheduled",)
+QUEUE_RECENT = ("publishing", "published", "partial", "failed")
+
+
+@dataclass(frozen=True)
+class QueueSection:
+    posts: list[Post]
+    total: int
+
+
+@dataclass(frozen=True)
+class ReviewQueue:
+    """Drafts newest first, scheduled posts soonest first, then the most recently
+    published (or publishing, partial, failed) ones; `items` holds every post's items."""
+
+    drafts: QueueSection
+    scheduled: QueueSection
+    recent: QueueSection
+    items: dict[str, list[PostItem]]
+
+
+async def review_queue(
+    session: AsyncSession, workspace_id: str, mode: str, *, limit: int
+) -> ReviewQueue:
+    async def section(
+        statuses: tuple[str, ...],
+        order: Literal["created_at", "scheduled_at", "updated_at"],
+        descending: bool,
+    ) -> QueueSection:
+        posts = await repository.posts_in_statuses(
+            session, workspace_id, mode, statuses, order=order, descending=descending, limit=limit
+        )
+        total = (
+            len(posts)
+            if len(posts) < limit
+            else await repository.count_in_statuses(session, workspace_id, mode, statuses)
+        )
+        return QueueSection(posts=posts, total=total)
+
+    drafts = await section(QUEUE_DRAFTS, "created_at", True)
+    scheduled = await section(QUEUE_SCHEDULED, "scheduled_at", False)
+    recent = await section(QUEUE_RECENT, "updated_at", True)
+    every = drafts.posts + scheduled.posts + recent.posts
+    items = await repository.items_of(session, [p.id for p in every])
+    return ReviewQueue(drafts=drafts, scheduled=scheduled, recent=recent, items=items)
+
+
+async def preview_media(
+    session: AsyncSession, workspace_id: str, items: Sequence[PostItem]
+) -> dict[str, Media]:
+    """The live media the items refer to, by id, for previews: a file deleted since the
+    draft was made is simply absent (publishing names it; a preview must still show)."""
+    wanted = {media_id for item in items for media_id in item.media_ids}
+    found = await media_repository.live_in_workspace(session, workspace_id, wanted)
+    return {m.id: m for m in found}

@@ -28,7 +28,7 @@ from powerpost.kit.errors import (
 )
 from powerpost.kit.platforms import validate_item
 from powerpost.media.service import get_workspace_media
-from powerpost.models import Post, PostItem
+from powerpost.models import Post, PostItem, PublishAttempt
 from powerpost.posts.service import Author, get_post
 from powerpost.publishing import repository
 from powerpost.publishing.adapters import connected_platforms
@@ -338,3 +338,9 @@ async def cancel(session: AsyncSession, author: Author, post_id: str) -> None:
     )
     if not moved:
         raise Conflict(f"Only a scheduled post can be cancelled; this post is {post.status}")
+
+
+async def attempt_history(session: AsyncSession, post: Post) -> list[PublishAttempt]:
+    """Every platform call made for the post's items, oldest first (for people: the
+    dashboard's post page shows the raw errors here, which clients never see)."""
+    return await repository.attempts_of_post(session, post.id)

@@ -34,6 +34,8 @@ from powerpost.media.router import files_router
 from powerpost.media.router import router as media_router
 from powerpost.media.storage import storage_for
 from powerpost.media.sweep import PeriodicSweep
+from powerpost.posts.router import router as posts_router
+from powerpost.publishing.router import router as publishing_router
 from powerpost.videos.router import router as videos_router
 from powerpost.workspaces.router import router as workspaces_router
 
@@ -54,6 +56,8 @@ def api_router() -> APIRouter:
     router.include_router(images_router)
     router.include_router(videos_router)
     router.include_router(calendar_router)
+    router.include_router(posts_router)
+    router.include_router(publishing_router)
     return router
 
 

@@ -129,6 +129,9 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     # Prefix of absolute media URLs; None means http://{host}:{port}.
     public_base_url: str | None = None
+    # Test mode's simulated platforms answer after a random pause in this range
+    # (milliseconds), as real networks do; 0 makes them answer at once.
+    sandbox_latency_ms: tuple[int, int] = (40, 120)
 
     @property
     def is_sqlite(self) -> bool:
@@ -427,6 +430,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
             _int("POWERPOST_MEDIA_SWEEP_GRACE_HOURS", sweep_grace, minimum=1) if sweep_grace else 6
         ),
         public_base_url=_public_base_url(get("POWERPOST_PUBLIC_BASE_URL")),
+        sandbox_latency_ms=_latency_range(get("POWERPOST_SANDBOX_LATENCY_MS")),
     )
 
 
@@ -453,6 +457,18 @@ def _storage_url(raw: str | None, data_dir: Path) -> str:
     if scheme == "s3" and not raw[len("s3://") :].split("/", 1)[0].split("?", 1)[0]:
         raise ConfigError("POWERPOST_STORAGE_URL names no bucket (s3://bucket/prefix)")
     return raw
+
+
+def _latency_range(raw: str | None) -> tuple[int, int]:
+    """`POWERPOST_SANDBOX_LATENCY_MS`: `N` or `LOW-HIGH` milliseconds (default 40-120)."""
+    if raw is None or not raw.strip():
+        return (40, 120)
+    low, _, high = raw.strip().partition("-")
+    low_ms = _int("POWERPOST_SANDBOX_LATENCY_MS", low.strip())
+    high_ms = _int("POWERPOST_SANDBOX_LATENCY_MS", high.strip()) if high else low_ms
+    if high_ms < low_ms or high_ms > 60_000:
+        raise ConfigError("POWERPOST_SANDBOX_LATENCY_MS must be N or LOW-HIGH, at most 60000")
+    return (low_ms, high_ms)
 
 
 def _public_base_url(raw: str | None) -> str | None:

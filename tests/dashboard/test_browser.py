@@ -10,7 +10,9 @@ import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -33,6 +35,7 @@ from powerpost.config import Settings
 from powerpost.kit.http_server import HeadCappedH11Protocol
 from powerpost.kit.routing import ApiRoute, iter_api_routes
 from tests.dashboard.support import PASSWORD
+from tests.generation.support import image_bytes
 
 pytestmark = pytest.mark.browser
 
@@ -254,18 +257,27 @@ def test_sign_up_to_revoked_key_in_chromium(
     for scope in probe_scopes if probe_key == draft_key else PRESETS["read_draft"]:
         assert scope in scope_tags
     assert "posts:publish" not in scope_tags
+    # The draft key's requests: the credits read, and the refused probe when it used it.
+    expected_paths = ["/api/v1/account/credits"]
+    if outside is not None and probe_key == draft_key:
+        expected_paths.append(outside[1])
     deadline = time.monotonic() + 15
-    while "/api/v1/account/credits" not in page.locator("#main").inner_text():
+    while not all(p in page.locator("#main").inner_text() for p in expected_paths):
         assert time.monotonic() < deadline, "the request never showed up in the usage view"
         time.sleep(0.5)
         page.reload()
-    request_row = page.locator("#requests tbody tr").first
+    # Newest first: the scope probe (a refused publish, now that the route exists) may be
+    # the latest row, so find the credits request by its path.
+    request_row = page.locator("#requests tbody tr", has_text="/api/v1/account/credits").first
     expect(request_row).to_contain_text("GET")
     expect(request_row).to_contain_text("/api/v1/account/credits")
     expect(request_row).to_contain_text("200")
     expect(request_row).to_contain_text("127.0.0.1")
     expect(page.locator("#last-used")).to_contain_text("Just now")
-    expect(page.locator("#chart-summary")).to_contain_text("1 request from")
+    count = len(expected_paths)
+    expect(page.locator("#chart-summary")).to_contain_text(
+        f"{count} request{'' if count == 1 else 's'} from"
+    )
     expect(page.locator("svg rect.bar")).to_have_count(1)
     _shot(page, "06-key-usage")
 
@@ -326,3 +338,159 @@ def test_sign_up_to_revoked_key_in_chromium(
     assert watch.console_errors == []
     for secret in (draft_key, probe_key):
         assert secret not in caplog.text
+
+
+def test_a_person_publishes_a_draft_only_keys_draft_in_chromium(
+    live_server: LiveServer,
+    browser: Browser,
+    caplog: pytest.LogCaptureFixture,
+    request: pytest.FixtureRequest,
+) -> None:
+    """Human approval, end to end: a Draft Only test-mode key (an agent) makes a draft
+    through the API and may not publish it; the person sees it in the queue, publishes it
+    from the page, watches every item post, and the API then shows it published."""
+    caplog.set_level(logging.INFO)
+    base = live_server.base_url
+    api = httpx.Client(base_url=base, timeout=15)
+    request.addfinalizer(api.close)
+    watch = BrowserWatch(base)
+    context = _context(browser, live_server, DESKTOP)
+    page = context.new_page()
+    watch.attach(page)
+    email = f"approver-{uuid.uuid4().hex[:8]}@example.com"
+
+    page.goto("/signup")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Repeat the password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_text("Welcome to PowerPost")).to_be_visible()
+
+    # The agent's key: Draft Only, test mode.
+    page.get_by_label("Name", exact=True).fill("Agent drafts")
+    page.get_by_label("Draft Only").check()
+    page.locator('input[name="mode"][value="test"]').check()
+    page.get_by_role("button", name="Create API Key").click()
+    secret = page.locator("#new-key").inner_text().strip()
+    assert re.fullmatch(r"pp_test_sk_[0-9A-Za-z]{38}", secret), secret
+    page.get_by_role("link", name="Workspaces", exact=True).click()
+    workspace_id = page.locator("code.ws-id").first.inner_text().strip()
+    agent = {"x-api-key": secret, "X-Workspace-Id": workspace_id}
+
+    upload = api.post(
+        "/api/v1/media/upload",
+        headers=agent,
+        files={"file": ("shop.png", image_bytes((640, 640)), "image/png")},
+        data={"type": "image"},
+    )
+    assert upload.status_code == 200, upload.text
+    photo = upload.json()["media_id"]
+    created = api.post(
+        "/api/v1/posts",
+        headers=agent,
+        json={
+            "items": [
+                {"post_type": "x-post", "content": "Fresh bread at 7 #bakery"},
+                {"post_type": "instagram-feed", "content": "Our shop #bread", "media_ids": [photo]},
+                {"post_type": "linkedin-post", "content": "We open a second shop downtown."},
+            ]
+        },
+    )
+    assert created.status_code == 200, created.text
+    post_id = created.json()["post_id"]
+    refused = api.post(f"/api/v1/posts/{post_id}/publish", headers=agent)
+    assert refused.status_code == 403
+    assert refused.json()["error"]["code"] == "INSUFFICIENT_SCOPE"
+
+    # The queue: the draft under "Test mode", naming the key, with its previews.
+    page.get_by_role("link", name="Posts", exact=True).click()
+    expect(page.get_by_text("No drafts waiting")).to_be_visible()  # live tab: nothing
+    page.get_by_role("link", name="Test mode").click()
+    card = page.locator(f"#post-{post_id}")
+    expect(card).to_contain_text("API key “Agent drafts”")
+    expect(card.locator("mark.hashtag", has_text="#bakery")).to_be_visible()
+    thumb = card.locator("ul.thumbs img")
+    expect(thumb).to_have_count(1)
+    assert thumb.evaluate("img => img.complete && img.naturalWidth > 0")
+    _shot(page, "20-posts-queue")
+
+    # Keyboard: the Edit link opens the form in place, focus on its first field; Escape
+    # the form with its Cancel link (back to the opener).
+    card.get_by_role("link", name=re.compile("^Edit the post")).focus()
+    page.keyboard.press("Enter")
+    first_field = page.locator(f"#post-panel-{post_id} textarea").first
+    expect(first_field).to_be_focused()
+    _shot(page, "21-posts-edit")
+    page.locator(f"#post-panel-{post_id}").get_by_role("link", name="Cancel").click()
+    expect(page.locator(f"#post-panel-{post_id} textarea")).to_have_count(0)
+
+    card.get_by_role("button", name="Publish now").click()
+    expect(page).to_have_url(re.compile(rf"/posts/{post_id}\?workspace="))
+    # The page refreshes itself every 2 s while publishing, until every item has posted.
+    expect(page.locator(".post-state")).to_contain_text("Published", timeout=20_000)
+    items = page.locator("li.item-card")
+    expect(items).to_have_count(3)
+    expect(page.locator("li.item-card .item-status")).to_have_text(["Posted"] * 3)
+    links = page.locator("a.platform-link")
+    expect(links).to_have_count(3)
+    for index in range(3):
+        assert links.nth(index).get_attribute("rel") == "noopener"
+        assert (links.nth(index).get_attribute("href") or "").startswith("https://")
+    expect(page.locator("tr.attempt-row")).to_have_count(3)
+    _shot(page, "22-post-published")
+
+    shown = api.get(f"/api/v1/posts/{post_id}", headers=agent)
+    assert shown.status_code == 200
+    body = shown.json()
+    assert body["status"] == "published"
+    assert [i["status"] for i in body["items"]] == ["posted"] * 3
+    hrefs = [links.nth(i).get_attribute("href") for i in range(3)]
+    assert hrefs == [i["platform_url"] for i in body["items"]]
+
+    # A phone in Tokyo: the queue and the post page fit 390 px without sideways scrolling,
+    # and a schedule typed in local time reaches the API with Tokyo's offset.
+    second = api.post(
+        "/api/v1/posts",
+        headers=agent,
+        json={"items": [{"post_type": "x-post", "content": "Weekend hours #bakery"}]},
+    )
+    assert second.status_code == 200, second.text
+    second_id = second.json()["post_id"]
+    tokyo = browser.new_context(viewport=PHONE, base_url=base, timezone_id="Asia/Tokyo")
+    tokyo.set_default_timeout(10_000)
+    phone = tokyo.new_page()
+    watch.attach(phone)
+    phone.goto("/login")
+    phone.get_by_label("Email").fill(email)
+    phone.get_by_label("Password").fill(PASSWORD)
+    phone.get_by_role("button", name="Sign in").click()
+    phone.goto(f"/posts?workspace={workspace_id}&mode=test")
+    draft = phone.locator(f"#post-{second_id}")
+    draft.get_by_role("link", name=re.compile("^Schedule the post")).click()
+    when = phone.get_by_label("Date and time")
+    expect(when).to_be_focused()
+    day = (datetime.now(UTC) + timedelta(days=2)).astimezone(ZoneInfo("Asia/Tokyo")).date()
+    when.fill(f"{day.isoformat()}T09:30")
+    _shot(phone, "25-phone-schedule")
+    draft.get_by_role("button", name="Schedule post").click()
+    expect(phone.get_by_text("Post scheduled.")).to_be_visible()
+    expected = datetime(day.year, day.month, day.day, 0, 30, tzinfo=UTC)
+    scheduled = api.get(f"/api/v1/posts/{second_id}", headers=agent).json()
+    assert scheduled["status"] == "scheduled"
+    assert scheduled["scheduled_at"] == expected.strftime("%Y-%m-%dT%H:%M:%SZ")
+    phone.locator(f"#post-{second_id}").get_by_role("button", name="Cancel schedule").click()
+    expect(phone.get_by_text("Schedule cancelled.")).to_be_visible()
+    assert api.get(f"/api/v1/posts/{second_id}", headers=agent).json()["status"] == "draft"
+    for path, name in (
+        (f"/posts?workspace={workspace_id}&mode=test", "23-phone-posts"),
+        (f"/posts/{post_id}?workspace={workspace_id}", "24-phone-post"),
+    ):
+        phone.goto(path)
+        expect(phone.locator("h1")).to_be_visible()
+        width = phone.evaluate("document.documentElement.scrollWidth")
+        assert width <= PHONE["width"], f"{path} scrolls sideways on a phone ({width}px)"
+        _shot(phone, name)
+
+    assert watch.foreign_requests == []
+    assert watch.console_errors == []
+    assert secret not in caplog.text

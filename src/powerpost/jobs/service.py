@@ -26,7 +26,8 @@ from powerpost.kit.db import Database
 from powerpost.kit.ids import new_id
 from powerpost.models import Job
 
-MAX_DELAY = timedelta(days=30)
+# Scheduled posts fire up to 60 days ahead (§7); a day more leaves room for a retry.
+MAX_DELAY = timedelta(days=61)
 MAX_ATTEMPTS_LIMIT = 100
 _PENDING = "powerpost.jobs.pending_kicks"
 _system_random = secrets.SystemRandom()
@@ -58,7 +59,7 @@ async def enqueue(
     if not 1 <= max_attempts <= MAX_ATTEMPTS_LIMIT:
         raise ValueError(f"max_attempts must be between 1 and {MAX_ATTEMPTS_LIMIT}")
     if not 0 <= delay <= MAX_DELAY.total_seconds():
-        raise ValueError("delay must be between 0 seconds and 30 days")
+        raise ValueError("delay must be between 0 seconds and 61 days")
     body = dict(payload)
     json.dumps(body, allow_nan=False)  # refuse at the call site, not at commit
     now = utcnow()

@@ -13,6 +13,7 @@ from powerpost.models.job import Job
 from powerpost.models.media import Media
 from powerpost.models.media_reservation import MediaReservation
 from powerpost.models.paid_row import PaidJobRow
+from powerpost.models.post import Post, PostItem, PublishAttempt, SandboxPost
 from powerpost.models.video_generation import VideoGeneration
 from powerpost.models.webhook_event import WebhookEvent
 from powerpost.models.workspace import Workspace
@@ -35,6 +36,10 @@ __all__ = [
     "Media",
     "MediaReservation",
     "PaidJobRow",
+    "Post",
+    "PostItem",
+    "PublishAttempt",
+    "SandboxPost",
     "VideoGeneration",
     "WebhookEvent",
     "Workspace",

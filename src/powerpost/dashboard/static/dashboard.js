@@ -1,6 +1,6 @@
 // PowerPost dashboard behaviour that htmx does not cover: copy buttons, dismissing
-// inline panels, and telling the person when an htmx request failed. Loaded as a file so
-// the Content-Security-Policy can forbid inline script.
+// inline panels, the schedule form's time zone, and telling the person when an htmx
+// request failed. Loaded as a file so the Content-Security-Policy can forbid inline script.
 (function () {
   "use strict";
 
@@ -56,6 +56,20 @@
     panel.parentElement.replaceChildren();
     if (opener) opener.focus();
   });
+
+  // Scheduling: a datetime-local value has no zone. Send the browser's UTC offset at the
+  // chosen date (so a date across a daylight-saving change gets its own offset); the
+  // server turns both into ISO-8601 with an offset. Without script, the person picks a zone.
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("[data-local-time]")) return;
+    var input = form.querySelector('input[type="datetime-local"]');
+    var offset = form.querySelector('input[name="utc_offset"]');
+    if (!input || !offset || !input.value) return;
+    var when = new Date(input.value);
+    if (isNaN(when.getTime())) return;
+    offset.value = String(-when.getTimezoneOffset());
+  }, true);
 
   document.addEventListener("htmx:responseError", function (event) {
     var banner = document.getElementById("js-error");

@@ -1,0 +1,102 @@
+"""All SQL of posts and their items (the publishing state machine's SQL is in
+`publishing/repository.py`)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from powerpost.models import Post, PostItem
+
+
+async def get_post(
+    session: AsyncSession, workspace_id: str, mode: str, post_id: str
+) -> Post | None:
+    stmt = select(Post).where(
+        Post.id == post_id, Post.workspace_id == workspace_id, Post.mode == mode
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+async def items_of(session: AsyncSession, post_ids: Sequence[str]) -> dict[str, list[PostItem]]:
+    """Each post's items in position order (one query for a whole page)."""
+    result: dict[str, list[PostItem]] = {post_id: [] for post_id in post_ids}
+    if not post_ids:
+        return result
+    stmt = (
+        select(PostItem)
+        .where(PostItem.post_id.in_(post_ids))
+        .order_by(PostItem.post_id, PostItem.position)
+        .execution_options(populate_existing=True)
+    )
+    for item in (await session.execute(stmt)).scalars():
+        result[item.post_id].append(item)
+    return result
+
+
+def workspace_posts(workspace_id: str, mode: str, status: str | None) -> Select[Post]:
+    stmt = select(Post).where(Post.workspace_id == workspace_id, Post.mode == mode)
+    if status is not None:
+        stmt = stmt.where(Post.status == status)
+    return stmt
+
+
+async def replace_items(session: AsyncSession, post_id: str, items: Sequence[PostItem]) -> None:
+    await session.execute(delete(PostItem).where(PostItem.post_id == post_id))
+    await session.flush()
+    session.add_all(items)
+
+
+async def delete_post(session: AsyncSession, post_id: str) -> None:
+    await session.execute(delete(Post).where(Post.id == post_id))
+
+
+async def count_posts(session: AsyncSession, workspace_id: str) -> int:
+    stmt = select(func.count()).select_from(Post).where(Post.workspace_id == workspace_id)
+    return int((await session.execute(stmt)).scalar_one())
+
+
+async def posts_in_statuses(
+    session: AsyncSession,
+    workspace_id: str,
+    mode: str,
+    statuses: Sequence[str],
+    *,
+    order: Literal["created_at", "scheduled_at", "updated_at"],
+    descending: bool,
+    limit: int,
+) -> list[Post]:
+    """Posts of one workspace and mode in any of `statuses`, ordered by `order` (ties by
+    id), at most `limit` (the dashboard's review queue)."""
+    column = {
+        "created_at": Post.created_at,
+        "scheduled_at": Post.scheduled_at,
+        "updated_at": Post.updated_at,
+    }[order]
+    key = column.desc() if descending else column.asc()
+    tie = Post.id.desc() if descending else Post.id.asc()
+    stmt = (
+        workspace_posts(workspace_id, mode, None)
+        .where(Post.status.in_(list(statuses)))
+        .order_by(key, tie)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def count_in_statuses(
+    session: AsyncSession, workspace_id: str, mode: str, statuses: Sequence[str]
+) -> int:
+    stmt = (
+        select(func.count())
+        .select_from(Post)
+        .where(
+            Post.workspace_id == workspace_id,
+            Post.mode == mode,
+            Post.status.in_(list(statuses)),
+        )
+    )
+    return int((await session.execute(stmt)).scalar_one())

@@ -357,11 +357,10 @@ async def test_retry_charges_its_own_round(live: PostsApi, live_x: list[Outgoing
     assert second["credits_used"] == 1
     assert await live.balance() == before - 1
     # Only the failed X item went out again.
-    assert [i.item_id for i in live_x] == [
-        post["items"][0]["item_id"],
-        post["items"][1]["item_id"],
-        post["items"][0]["item_id"],
-    ]
+    # (the first round's two items run in parallel, in either order)
+    sent = [i.item_id for i in live_x]
+    assert sorted(sent[:2]) == sorted(i["item_id"] for i in post["items"])
+    assert sent[2:] == [post["items"][0]["item_id"]]
     assert await media.ledger(live.app, f"post:{post['post_id']}:round:2") == [
         ("hold", -4),
         ("release", 4),

@@ -580,6 +580,10 @@ def test_every_creating_post_opts_in(app: FastAPI) -> None:
         "/api/v1/videos/generate",
         "/api/v1/media/upload",
         "/api/v1/calendar/entries",
+        "/api/v1/posts",
+        "/api/v1/posts/{post_id}/publish",
+        "/api/v1/posts/{post_id}/schedule",
+        "/api/v1/posts/{post_id}/retry",
     }
     schema = app.openapi()
     parameters = schema["paths"]["/api/v1/media/upload"]["post"]["parameters"]

@@ -10,7 +10,7 @@ from powerpost.auth.capabilities import PostsRead, PostsWrite
 from powerpost.kit.deps import ReadSession, WriteSession
 from powerpost.kit.openapi import error_responses
 from powerpost.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
-from powerpost.kit.routing import ApiRoute
+from powerpost.kit.routing import ApiRoute, Idempotent
 from powerpost.posts import service
 from powerpost.posts.schemas import (
     CreatePostRequest,
@@ -38,6 +38,7 @@ def _empty_is_default(value: object) -> object:
 
 @router.post(
     "/posts",
+    dependencies=[Idempotent],
     operation_id="createPost",
     response_model=PostOut,
     responses=error_responses(400, 401, 403, 404, 409, 429),

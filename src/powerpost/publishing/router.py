@@ -7,7 +7,7 @@ from fastapi import APIRouter, Header, Query
 from powerpost.auth.capabilities import PostsPublish
 from powerpost.kit.deps import AppSettings, WriteSession
 from powerpost.kit.openapi import error_responses
-from powerpost.kit.routing import ApiRoute
+from powerpost.kit.routing import ApiRoute, Idempotent
 from powerpost.posts.router import author_of
 from powerpost.publishing import service
 from powerpost.publishing.schemas import (
@@ -39,6 +39,7 @@ TestScenario = Annotated[
 
 @router.post(
     "/posts/{post_id}/publish",
+    dependencies=[Idempotent],
     operation_id="publishPost",
     response_model=PublishStarted | DryRun,
     responses=error_responses(400, 401, 402, 403, 404, 409, 422, 429),
@@ -66,6 +67,7 @@ async def publish_post(
 
 @router.post(
     "/posts/{post_id}/schedule",
+    dependencies=[Idempotent],
     operation_id="schedulePost",
     response_model=Scheduled | DryRun,
     responses=error_responses(400, 401, 402, 403, 404, 409, 422, 429),
@@ -99,6 +101,7 @@ async def cancel_post(auth: PostsPublish, post_id: str, session: WriteSession) -
 
 @router.post(
     "/posts/{post_id}/retry",
+    dependencies=[Idempotent],
     operation_id="retryPost",
     response_model=PublishStarted | DryRun,
     responses=error_responses(400, 401, 402, 403, 404, 409, 422, 429),

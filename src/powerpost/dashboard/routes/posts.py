@@ -10,7 +10,7 @@ same rules and errors apply; the route only turns them into a page.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -609,18 +609,39 @@ async def edit_post(
     return _after(target, "saved")
 
 
+async def _post_action(
+    request: Request,
+    session: AsyncSession,
+    viewer: Viewer,
+    target: _Target,
+    action: Callable[[], Awaitable[object]],
+) -> Response | None:
+    """Run a service action on the post in a savepoint, so a refusal writes nothing; the
+    page showing the refusal on the post, or None when the action went through."""
+    try:
+        async with session.begin_nested():
+            await action()
+    except AppError as refused:
+        state = PageState(post_errors={target.post.id: _error_of(refused)})
+        return await _refused(request, session, viewer, target, state, refused.status_code)
+    return None
+
+
 @router.post(PAGE + "/{post_id}/publish")
 async def publish_post(
     request: Request, post_id: str, viewer: CheckedViewer, session: PageWrite, form: Form
 ) -> Response:
     target = await _target(session, viewer, form, post_id)
     settings: Settings = request.app.state.settings
-    try:
-        async with session.begin_nested():
-            await publishing.publish(session, settings, target.author, target.post.id)
-    except AppError as refused:
-        state = PageState(post_errors={target.post.id: _error_of(refused)})
-        return await _refused(request, session, viewer, target, state, refused.status_code)
+    refused = await _post_action(
+        request,
+        session,
+        viewer,
+        target,
+        lambda: publishing.publish(session, settings, target.author, target.post.id),
+    )
+    if refused is not None:
+        return refused
     return redirect(_detail_url(target.workspace.id, target.post.id))
 
 
@@ -630,12 +651,15 @@ async def retry_post(
 ) -> Response:
     target = await _target(session, viewer, form, post_id)
     settings: Settings = request.app.state.settings
-    try:
-        async with session.begin_nested():
-            await publishing.retry(session, settings, target.author, target.post.id)
-    except AppError as refused:
-        state = PageState(post_errors={target.post.id: _error_of(refused)})
-        return await _refused(request, session, viewer, target, state, refused.status_code)
+    refused = await _post_action(
+        request,
+        session,
+        viewer,
+        target,
+        lambda: publishing.retry(session, settings, target.author, target.post.id),
+    )
+    if refused is not None:
+        return refused
     return redirect(_detail_url(target.workspace.id, target.post.id))
 
 
@@ -699,12 +723,15 @@ async def cancel_post(
     request: Request, post_id: str, viewer: CheckedViewer, session: PageWrite, form: Form
 ) -> Response:
     target = await _target(session, viewer, form, post_id)
-    try:
-        async with session.begin_nested():
-            await publishing.cancel(session, target.author, target.post.id)
-    except AppError as refused:
-        state = PageState(post_errors={target.post.id: _error_of(refused)})
-        return await _refused(request, session, viewer, target, state, refused.status_code)
+    refused = await _post_action(
+        request,
+        session,
+        viewer,
+        target,
+        lambda: publishing.cancel(session, target.author, target.post.id),
+    )
+    if refused is not None:
+        return refused
     return _after(target, "cancelled")
 
 
@@ -713,11 +740,14 @@ async def delete_post(
     request: Request, post_id: str, viewer: CheckedViewer, session: PageWrite, form: Form
 ) -> Response:
     target = await _target(session, viewer, form, post_id)
-    try:
-        async with session.begin_nested():
-            await posts.delete_post(session, target.author, target.post.id)
-    except AppError as refused:
-        state = PageState(post_errors={target.post.id: _error_of(refused)})
-        return await _refused(request, session, viewer, target, state, refused.status_code)
+    refused = await _post_action(
+        request,
+        session,
+        viewer,
+        target,
+        lambda: posts.delete_post(session, target.author, target.post.id),
+    )
+    if refused is not None:
+        return refused
     # The post is gone: back to the queue whichever page asked.
     return redirect(_queue_url(target.workspace.id, target.post.mode, "deleted"))

@@ -191,6 +191,31 @@ async def _start_round(
     return round_
 
 
+async def _open_round(
+    session: AsyncSession,
+    settings: Settings,
+    author: Author,
+    post_id: str,
+    *,
+    retry: bool,
+    scenario: str | None,
+    dry_run: bool,
+) -> PublishStarted | DryRun:
+    """Publish a draft, or (`retry`) again only the failed items of a partial or failed
+    post: the checks, then a new round (or, for a dry run, the quote)."""
+    allowed = ("partial", "failed") if retry else ("draft",)
+    checked = await _check(session, settings, author, post_id, allowed=allowed, retry=retry)
+    if dry_run:
+        return DryRun(dry_run=True, credits_required=checked.price, checks=checked.checks)
+    await _start_round(session, author, checked, from_statuses=allowed, scenario=scenario)
+    return PublishStarted(
+        post_id=checked.post.id,
+        status="publishing",
+        credits_used=checked.price,
+        status_url=status_url(checked.post.id),
+    )
+
+
 async def publish(
     session: AsyncSession,
     settings: Settings,
@@ -200,15 +225,8 @@ async def publish(
     scenario: str | None = None,
     dry_run: bool = False,
 ) -> PublishStarted | DryRun:
-    checked = await _check(session, settings, author, post_id, allowed=("draft",), retry=False)
-    if dry_run:
-        return DryRun(dry_run=True, credits_required=checked.price, checks=checked.checks)
-    await _start_round(session, author, checked, from_statuses=("draft",), scenario=scenario)
-    return PublishStarted(
-        post_id=checked.post.id,
-        status="publishing",
-        credits_used=checked.price,
-        status_url=status_url(checked.post.id),
+    return await _open_round(
+        session, settings, author, post_id, retry=False, scenario=scenario, dry_run=dry_run
     )
 
 
@@ -222,19 +240,8 @@ async def retry(
     dry_run: bool = False,
 ) -> PublishStarted | DryRun:
     """Publish again only the failed items of a partial or failed post."""
-    checked = await _check(
-        session, settings, author, post_id, allowed=("partial", "failed"), retry=True
-    )
-    if dry_run:
-        return DryRun(dry_run=True, credits_required=checked.price, checks=checked.checks)
-    await _start_round(
-        session, author, checked, from_statuses=("partial", "failed"), scenario=scenario
-    )
-    return PublishStarted(
-        post_id=checked.post.id,
-        status="publishing",
-        credits_used=checked.price,
-        status_url=status_url(checked.post.id),
+    return await _open_round(
+        session, settings, author, post_id, retry=True, scenario=scenario, dry_run=dry_run
     )
 
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BeforeValidator
 
 from powerpost.auth.capabilities import ContentGenerate, ContentRead
 from powerpost.generation import service
@@ -16,15 +15,10 @@ from powerpost.generation.schemas import (
 from powerpost.kit.actor import actor_from
 from powerpost.kit.deps import AppSettings, ReadSession, WriteSession
 from powerpost.kit.openapi import error_responses
-from powerpost.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from powerpost.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 from powerpost.kit.routing import ApiRoute, Idempotent
 
 router = APIRouter(route_class=ApiRoute, tags=["Content"])
-
-
-def _empty_limit_is_default(value: object) -> object:
-    # `?limit=` from the documented `?status=&limit=&cursor=` template means "not given"
-    return DEFAULT_LIMIT if value == "" else value
 
 
 @router.post(
@@ -59,14 +53,8 @@ async def list_generations(
         Literal["pending", "processing", "completed", "failed", ""] | None,
         Query(description="Only generations with this status"),
     ] = None,
-    limit: Annotated[
-        int,
-        Query(ge=1, le=MAX_LIMIT, description="Page size, 1 to 100 (default 20)"),
-        BeforeValidator(_empty_limit_is_default),
-    ] = DEFAULT_LIMIT,
-    cursor: Annotated[
-        str | None, Query(max_length=200, description="The next_cursor of the previous page")
-    ] = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
 ) -> GenerationList:
     """The workspace's generations, newest first; pass `next_cursor` to get the next page."""
     page = await service.list_generations(

@@ -24,8 +24,10 @@ import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
+from fastapi import Query
+from pydantic import BeforeValidator
 from sqlalchemy import ColumnElement, Select, and_, or_
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
@@ -37,6 +39,8 @@ __all__ = [
     "DEFAULT_LIMIT",
     "MAX_LIMIT",
     "Cursor",
+    "CursorParam",
+    "LimitParam",
     "Page",
     "decode_cursor",
     "encode_cursor",
@@ -49,6 +53,22 @@ MAX_LIMIT = 100
 _VERSION = 1
 _MAX_CURSOR_CHARS = 200
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _empty_limit_is_default(value: object) -> object:
+    # `?limit=` from the documented `?status=&limit=&cursor=` template means "not given"
+    return DEFAULT_LIMIT if value == "" else value
+
+
+# The query parameters of every keyset-paged list route.
+LimitParam = Annotated[
+    int,
+    Query(ge=1, le=MAX_LIMIT, description="Page size, 1 to 100 (default 20)"),
+    BeforeValidator(_empty_limit_is_default),
+]
+CursorParam = Annotated[
+    str | None, Query(max_length=200, description="The next_cursor of the previous page")
+]
 
 T = TypeVar("T")
 

@@ -3,13 +3,12 @@ from __future__ import annotations
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
-from pydantic import BeforeValidator
 
 from powerpost.auth.authorizer import RequestAuth
 from powerpost.auth.capabilities import PostsRead, PostsWrite
 from powerpost.kit.deps import ReadSession, WriteSession
 from powerpost.kit.openapi import error_responses
-from powerpost.kit.pagination import DEFAULT_LIMIT, MAX_LIMIT
+from powerpost.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 from powerpost.kit.routing import ApiRoute, Idempotent
 from powerpost.posts import service
 from powerpost.posts.schemas import (
@@ -30,10 +29,6 @@ def author_of(auth: RequestAuth) -> service.Author:
         mode=auth.principal.mode,
         api_key_id=auth.key_id,
     )
-
-
-def _empty_is_default(value: object) -> object:
-    return DEFAULT_LIMIT if value == "" else value
 
 
 @router.post(
@@ -64,14 +59,8 @@ async def list_posts(
         Literal["draft", "scheduled", "publishing", "published", "partial", "failed", ""] | None,
         Query(description="Only posts with this status"),
     ] = None,
-    limit: Annotated[
-        int,
-        Query(ge=1, le=MAX_LIMIT, description="Page size, 1 to 100 (default 20)"),
-        BeforeValidator(_empty_is_default),
-    ] = DEFAULT_LIMIT,
-    cursor: Annotated[
-        str | None, Query(max_length=200, description="The next_cursor of the previous page")
-    ] = None,
+    limit: LimitParam = DEFAULT_LIMIT,
+    cursor: CursorParam = None,
 ) -> PostList:
     """The workspace's posts, newest first, with their items."""
     page, items = await service.list_posts(

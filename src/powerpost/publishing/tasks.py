@@ -165,6 +165,28 @@ async def _record_attempt(
     return attempt_id, unanswered
 
 
+async def mark_posted(
+    session: AsyncSession, settings: Settings, item: PostItem, made: PublishedPost, now: datetime
+) -> None:
+    """The item is on its platform: its earlier unanswered calls made it (or this one did);
+    settle it and, if it was the last, the post."""
+    await repository.settle_unanswered(session, item.id, "posted", now)
+    concluded = await repository.conclude_item(
+        session,
+        item.id,
+        item.publish_round,
+        {
+            "status": "posted",
+            "platform_post_id": made.platform_post_id,
+            "platform_url": made.platform_url,
+            "posted_at": now,
+            "updated_at": now,
+        },
+    )
+    if concluded:
+        await conclude_post(session, settings, item.post_id, item.publish_round, now)
+
+
 async def _posted(
     ctx: JobContext,
     item: PostItem,
@@ -178,22 +200,7 @@ async def _posted(
         await repository.close_attempt(
             session, attempt_id, {"outcome": outcome, "finished_at": now}
         )
-        # An earlier unanswered call is the one that made the post.
-        await repository.settle_unanswered(session, item.id, "posted", now)
-        concluded = await repository.conclude_item(
-            session,
-            item.id,
-            item.publish_round,
-            {
-                "status": "posted",
-                "platform_post_id": made.platform_post_id,
-                "platform_url": made.platform_url,
-                "posted_at": now,
-                "updated_at": now,
-            },
-        )
-        if concluded:
-            await conclude_post(session, ctx.settings, item.post_id, item.publish_round, now)
+        await mark_posted(session, ctx.settings, item, made, now)
         await ctx.finish(session)
 
 
@@ -307,23 +314,7 @@ class PublishItem:
             found = await self._last_lookup(ctx, post, item)
             if found is not None:
                 async with ctx.transaction() as session:
-                    now = ctx.now()
-                    await repository.settle_unanswered(session, item.id, "posted", now)
-                    if await repository.conclude_item(
-                        session,
-                        item.id,
-                        item.publish_round,
-                        {
-                            "status": "posted",
-                            "platform_post_id": found.platform_post_id,
-                            "platform_url": found.platform_url,
-                            "posted_at": now,
-                            "updated_at": now,
-                        },
-                    ):
-                        await conclude_post(
-                            session, ctx.settings, item.post_id, item.publish_round, now
-                        )
+                    await mark_posted(session, ctx.settings, item, found, ctx.now())
                     await ctx.finish(session)
                 return
         async with ctx.transaction() as session:

@@ -52,6 +52,12 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screensh
 DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 PHONE: ViewportSize = {"width": 390, "height": 844}
 MISSING_PAGE = "/settings/nothing-here"
+# Resolves once the <img> has finished loading: true if it decoded, false if it failed.
+# Playwright bounds the evaluation with its own timeout, so a stuck image fails fast.
+_IMAGE_LOADED = """img => img.complete ? img.naturalWidth > 0 : new Promise(resolve => {
+    img.addEventListener("load", () => resolve(img.naturalWidth > 0), {once: true});
+    img.addEventListener("error", () => resolve(false), {once: true});
+})"""
 
 
 @dataclass
@@ -411,7 +417,8 @@ def test_a_person_publishes_a_draft_only_keys_draft_in_chromium(
     expect(card.locator("mark.hashtag", has_text="#bakery")).to_be_visible()
     thumb = card.locator("ul.thumbs img")
     expect(thumb).to_have_count(1)
-    assert thumb.evaluate("img => img.complete && img.naturalWidth > 0")
+    # The thumbnail loads after the card renders; wait for its load (or error) event.
+    assert thumb.evaluate(_IMAGE_LOADED)
     _shot(page, "20-posts-queue")
 
     # Keyboard: the Edit link opens the form in place, focus on its first field; Escape

@@ -5,11 +5,13 @@ event committed with the outcome or not at all."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Mapping
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from powerpost.credits import service as credits
 from powerpost.jobs import paid
@@ -238,3 +240,105 @@ async def test_payload_and_payloads_are_exclusive(db: Database, tenant: Tenant) 
                 payload={},
                 payloads=[{}],
             )
+
+
+# --- work settled per item: claim_last, hold_reference, failure_releases -------------------
+
+RELEASING = paid.PaidWork(
+    model=VideoGeneration,
+    kind="test.paid_item",
+    reference_prefix="test_round",
+    hold_reference=lambda row: f"test_round:{row.id}:round:1",
+    error_code="TEST_PAID_FAILED",
+    completed_event="video_generation.completed",
+    failed_event="video_generation.failed",
+    failure_releases=True,
+)
+
+
+async def _unsettled_jobs(session: Any, row: VideoGeneration) -> int:
+    """The per-item state these tests settle: the row's item jobs still queued."""
+    stmt = select(Job).where(Job.subject_id == row.id, Job.status == "queued")
+    return len((await session.execute(stmt)).scalars().all())
+
+
+async def test_the_last_item_to_settle_concludes_once_however_they_interleave(
+    db: Database, tenant: Tenant
+) -> None:
+    row_id = await _start(db, tenant, items=3)
+    async with db.read() as session:
+        job_ids = list(
+            (await session.execute(select(Job.id).where(Job.subject_id == row_id))).scalars()
+        )
+    everyone_settled = asyncio.Event()
+    settled = 0
+    concluded: list[str] = []
+
+    async def settle_item(job_id: str) -> None:
+        nonlocal settled
+        async with db.write() as session:
+            # this item's outcome, written before asking for the row's lock
+            await session.execute(update(Job).where(Job.id == job_id).values(status="succeeded"))
+            settled += 1
+            if settled == len(job_ids):
+                everyone_settled.set()
+            # on PostgreSQL every item now holds its outcome uncommitted before any counts
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(everyone_settled.wait(), timeout=0.3)
+            row = await paid.claim_last(
+                session, ITEMS, row_id, unsettled=lambda r: _unsettled_jobs(session, r)
+            )
+            if row is not None:
+                await paid.succeed(session, ITEMS, row, charged=PRICE, event_data=_event_data)
+                concluded.append(job_id)
+
+    await asyncio.gather(*(settle_item(job_id) for job_id in job_ids))
+    assert len(concluded) == 1
+    assert await _ledger(db, row_id) == [("hold", -12), ("release", 8)]
+    assert len(await _events(db, row_id)) == 1
+    assert (await _get(db, row_id)).status == "completed"
+
+
+async def test_claim_last_waits_for_every_item(db: Database, tenant: Tenant) -> None:
+    row_id = await _start(db, tenant, items=2)
+    async with db.write() as session:
+        assert (
+            await paid.claim_last(
+                session, ITEMS, row_id, unsettled=lambda r: _unsettled_jobs(session, r)
+            )
+            is None
+        )
+    assert (await _get(db, row_id)).status == "processing"
+
+
+async def test_a_custom_hold_reference_and_a_failure_that_releases(
+    db: Database, tenant: Tenant
+) -> None:
+    async with db.write() as session:
+        row = _row(tenant, 5)
+        await paid.start(session, RELEASING, _actor(tenant), row, amount=5, reason="a round")
+    reference = f"test_round:{row.id}:round:1"
+    assert RELEASING.reference_of(row) == reference
+    async with db.write() as session:
+        claimed = await paid.claim(session, RELEASING, row.id)
+        assert claimed is not None
+        assert (
+            await paid.fail(session, RELEASING, claimed, message="none", event_data=_event_data)
+            == 0
+        )
+    async with db.read() as session:
+        rows = (
+            await session.execute(
+                select(
+                    CreditLedgerEntry.kind, CreditLedgerEntry.amount, CreditLedgerEntry.reference
+                )
+                .where(CreditLedgerEntry.reference.startswith(reference))
+                .order_by(CreditLedgerEntry.created_at)
+            )
+        ).all()
+    # released, not refunded: the hold closed as settled with nothing captured
+    assert [tuple(r) for r in rows] == [
+        ("hold", -5, f"{reference}:hold"),
+        ("release", 5, f"{reference}:release"),
+    ]
+    assert await _balance(db, tenant) == 50

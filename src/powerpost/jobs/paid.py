@@ -4,11 +4,11 @@
       │                  └─> fail    (refund, or charge the part done) ──┴─> webhook event
       └─ hold + row + job rows, in the caller's transaction
 
-Every paid feature (captions, images, videos; publishing next) describes itself once as a
+Every paid feature (captions, images, videos, publishing) describes itself once as a
 `PaidWork` and uses the same verbs:
 
 - `start(session, work, actor, row, amount=…, reason=…)` in the request's transaction:
-  adds the row, holds `amount` credits under `work.reference(row.id)` (402 when not
+  adds the row, holds `amount` credits under `work.reference_of(row)` (402 when not
   covered: the route's transaction rolls back and nothing is left behind) and writes the
   job row(s). Nothing runs before the caller commits; the jobs are kicked right after the
   commit (see `jobs.service.enqueue`). Returns the balance left.
@@ -22,48 +22,34 @@ Every paid feature (captions, images, videos; publishing next) describes itself 
   event. `fail(session, work, row, message=…, event_data=…, charged=0)`: status `failed`
   with the feature's error code and a client-safe `message`; refunds the whole hold, or with
   `charged > 0` (part of the work was delivered) settles that much and releases the rest.
-  Both run in the caller's transaction, which should end with `ctx.finish(session)`: the
+- `claim_last(session, work, subject_id, unsettled=…)`: `claim` for work settled per item
+  (one job per item): the row only once no item is left unsettled (see below).
+  Both conclusions run in the caller's transaction, which should end with `ctx.finish(session)`: the
   outcome, the credit movement, the event and the job's completion commit together.
 
 Credit movements are idempotent by reference (`credits.service`): a retried or duplicated
 job can never charge or refund twice, and a hold an operator already closed is reported as
 what it captured (0).
 
-A fourth user: publishing a post to N platforms, charging per item that posted.
+The fourth user, publishing (`publishing.service.PUBLISH_ROUND`), is work settled per
+item: one row per publish round of a post, one hold for the round, one job per item.
 
-    POST_PUBLISH = PaidWork(
-        model=Post, kind="post.publish_item", reference_prefix="post",
-        error_code="POST_FAILED", completed_event="post.published",
-        failed_event="post.failed", max_attempts=5,
-        finished_statuses=frozenset({"published", "partial", "failed"}),
-        completed_status="published",
-    )
+    remaining = await paid.start(session, PUBLISH_ROUND, actor, round_row, amount=price,
+                                 reason=..., payloads=[{"item_id": i.id} for i in items])
 
-    # the service, in the request's transaction: one hold for all N items, one job per item
-    post = Post(id=new_id(), status="processing", credits_used=n * price, ...)
-    remaining = await paid.start(
-        session, POST_PUBLISH, actor, post, amount=n * price, reason=f"{n} posts",
-        payloads=[{"item": i} for i in range(n)],
-    )
+    # each item's job, in ctx.transaction(), after recording its own item's outcome:
+    row = await paid.claim_last(session, PUBLISH_ROUND, round_id, unsettled=count_posting)
+    if row is not None:                      # every item has an outcome: conclude, once
+        await paid.succeed(..., charged=price of what posted, status="partial", ...)
+        # or, nothing posted: await paid.fail(...)
 
-    # each item's job, in ctx.transaction(), ending with ctx.finish(session):
-    post = await paid.claim(session, POST_PUBLISH, ctx.subject_id)   # locked; None: done
-    if post is not None:
-        record this item's outcome (posted or its error) in the post's item table
-        if every item now has an outcome:                 # the last one concludes the post
-            posted = number of items that posted
-            if posted == n:
-                await paid.succeed(session, POST_PUBLISH, post, event_data=render)
-            elif posted:
-                await paid.succeed(session, POST_PUBLISH, post, charged=posted * price,
-                                   status="partial", event="post.partial", event_data=render)
-            else:
-                await paid.fail(session, POST_PUBLISH, post, message=..., event_data=render)
-
-The item jobs serialise on the post row's lock, so exactly one of them sees every outcome
-and concludes; `succeed(..., charged=k)` charges the k items that posted and gives the rest
-of the hold back in the same transaction. (Images do the same within one job: `fail(...,
-charged=good * unit_price)` when some pictures failed.)
+`claim_last` locks the row *before* counting the items still unsettled, and every item job
+writes its own outcome before asking for the lock: whichever item job takes the lock last
+sees every other outcome committed, so exactly one of them concludes the round.
+`PaidWork.hold_reference` lets a feature keep the references it always used (publishing:
+`post:<post id>:round:<n>`), and `failure_releases` makes a failed row give its hold back
+as a release (settled, nothing captured) rather than a refund: for publishing the hold was
+the most the round could cost, not a payment for work that failed.
 
 Services take an `Actor` (plain ids), never the API layer's authorisation object: routers
 translate with `kit.actor.actor_from`.
@@ -91,6 +77,7 @@ __all__ = [
     "EventData",
     "PaidWork",
     "claim",
+    "claim_last",
     "fail",
     "start",
     "succeed",
@@ -120,9 +107,19 @@ class PaidWork(Generic[R]):
     completed_status: str = "completed"
     failed_status: str = "failed"
     finished_statuses: frozenset[str] = frozenset({"completed", "failed"})
+    # the hold's reference when it is not `<prefix>:<row id>` (see the module doc)
+    hold_reference: Callable[[R], str] | None = None
+    # a failed row settles its hold capturing nothing ("release") instead of refunding it
+    failure_releases: bool = False
 
     def reference(self, subject_id: str) -> str:
         return f"{self.reference_prefix}:{subject_id}"
+
+    def reference_of(self, row: R) -> str:
+        """The reference `row`'s credits are held under."""
+        if self.hold_reference is not None:
+            return self.hold_reference(row)
+        return self.reference(row.id)
 
     def is_finished(self, row: R) -> bool:
         return row.status in self.finished_statuses
@@ -152,7 +149,7 @@ async def start(
         session,
         actor.account_id,
         amount,
-        reference=work.reference(row.id),
+        reference=work.reference_of(row),
         reason=reason,
         workspace_id=actor.workspace_id,
         api_key_id=actor.api_key_id,
@@ -184,6 +181,27 @@ async def claim(session: AsyncSession, work: PaidWork[R], subject_id: str) -> R 
     return row
 
 
+async def claim_last(
+    session: AsyncSession,
+    work: PaidWork[R],
+    subject_id: str,
+    *,
+    unsettled: Callable[[R], Awaitable[int]],
+) -> R | None:
+    """For work settled per item: the row, locked, once no item is left `unsettled`; None
+    while items remain, or when the row is gone or already concluded.
+
+    Call it from an item's job after writing that item's outcome, in the same transaction.
+    The lock comes first and the count second, so the count runs after every earlier
+    holder of the lock committed its own outcome: the last item job to get the lock is the
+    one that sees nothing unsettled, and it alone concludes (a twin that gets the lock
+    after it finds the row finished)."""
+    row = await claim(session, work, subject_id)
+    if row is None or await unsettled(row) > 0:
+        return None
+    return row
+
+
 async def succeed(
     session: AsyncSession,
     work: PaidWork[R],
@@ -201,7 +219,7 @@ async def succeed(
     `status`/`event` override the work's completed ones (a partly published post:
     "partial", "post.partial").
     """
-    reference = work.reference(row.id)
+    reference = work.reference_of(row)
     held = row.credits_used if charged is None else charged
     captured = await credits.settle(
         session,
@@ -229,10 +247,11 @@ async def fail(
     """Conclude `row` (claimed) as failed with `message` (shown to the client: pass it
     through `kit.providers.client_message` when it comes from a job error). Refunds the
     whole hold, or with `charged > 0` (part was delivered) captures that much and releases
-    the rest. Returns what was captured."""
-    reference = work.reference(row.id)
+    the rest (a work with `failure_releases` always settles, releasing what it does not
+    capture). Returns what was captured."""
+    reference = work.reference_of(row)
     why = reason or f"{work.reference_prefix} failed"
-    if charged > 0:
+    if charged > 0 or work.failure_releases:
         captured = await credits.settle(session, reference, capture=charged, reason=why)
     else:
         await credits.refund(session, reference, reason=why)

@@ -13,7 +13,7 @@ from powerpost.models.job import Job
 from powerpost.models.media import Media
 from powerpost.models.media_reservation import MediaReservation
 from powerpost.models.paid_row import PaidJobRow
-from powerpost.models.post import Post, PostItem, PublishAttempt, SandboxPost
+from powerpost.models.post import Post, PostItem, PublishAttempt, PublishRound, SandboxPost
 from powerpost.models.video_generation import VideoGeneration
 from powerpost.models.webhook_event import WebhookEvent
 from powerpost.models.workspace import Workspace
@@ -39,6 +39,7 @@ __all__ = [
     "Post",
     "PostItem",
     "PublishAttempt",
+    "PublishRound",
     "SandboxPost",
     "VideoGeneration",
     "WebhookEvent",

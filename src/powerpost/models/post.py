@@ -6,9 +6,11 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from powerpost.kit.db import Base, UTCDateTime
+from powerpost.models.paid_row import PaidJobRow
 
 POST_STATUSES = ("draft", "scheduled", "publishing", "published", "partial", "failed")
 ITEM_STATUSES = ("draft", "posting", "posted", "failed")
+ROUND_STATUSES = ("publishing", "published", "partial", "failed")
 
 
 def _known(column: str, values: tuple[str, ...]) -> str:
@@ -79,6 +81,41 @@ class PostItem(Base):
     error_message: Mapped[str | None] = mapped_column(Text)
     posted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class PublishRound(Base, PaidJobRow):
+    """One publish round of a post (a publish, a scheduled fire, each retry): the paid job
+    `jobs.paid` runs for it. It holds the round's price when it starts and, once every item
+    sent in it has settled, captures the price of what posted and releases the rest.
+
+    `credits_used` is what is held while the round runs and what it captured once finished;
+    its status is the round's own (`partial`: some of the items it sent posted), while the
+    post's status counts every item, including those posted by earlier rounds.
+    """
+
+    __tablename__ = "publish_rounds"
+    __table_args__ = (
+        Index("ix_publish_rounds_post_number", "post_id", "number", unique=True),
+        CheckConstraint(_known("status", ROUND_STATUSES), name="status_known"),
+        CheckConstraint("mode IN ('live', 'test')", name="mode_known"),
+        CheckConstraint("credits_used >= 0", name="credits_used_not_negative"),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    post_id: Mapped[str] = mapped_column(ForeignKey("posts.id", ondelete="CASCADE"))
+    # the post's `publish_round` this row is for (1 for the first publish)
+    number: Mapped[int] = mapped_column(Integer)
+    account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
+    workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    api_key_id: Mapped[str | None] = mapped_column(String(36))
+    mode: Mapped[str] = mapped_column(String(4))
+    status: Mapped[str] = mapped_column(String(16))
+    items_sent: Mapped[int] = mapped_column(Integer)
+    credits_used: Mapped[int] = mapped_column(Integer)
+    error_code: Mapped[str | None] = mapped_column(String(64))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class PublishAttempt(Base):

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from powerpost.models import Post, PostItem, PublishAttempt
+from powerpost.models import Post, PostItem, PublishAttempt, PublishRound
 
 
 async def move_post(
@@ -38,31 +38,21 @@ async def start_round(
     post_id: str,
     from_statuses: Sequence[str],
     scheduled_at: datetime | None = None,
+    *,
+    values: dict[str, Any],
 ) -> int | None:
     """Open the next publish round of a post in `from_statuses` (and, for a scheduled
-    fire, still scheduled for `scheduled_at`); its number, or None."""
+    fire, still scheduled for `scheduled_at`), setting `values` too; its number, or None."""
     stmt = update(Post).where(Post.id == post_id, Post.status.in_(from_statuses))
     if scheduled_at is not None:
         stmt = stmt.where(Post.scheduled_at == scheduled_at)
     stmt = (
-        stmt.values(status="publishing", publish_round=Post.publish_round + 1)
+        stmt.values(status="publishing", publish_round=Post.publish_round + 1, **values)
         .returning(Post.publish_round)
         .execution_options(synchronize_session=False)
     )
     row = (await session.execute(stmt)).first()
     return None if row is None else int(row[0])
-
-
-async def lock_post(session: AsyncSession, post_id: str, now: datetime) -> Post | None:
-    """Take the post's row lock for the rest of the transaction (an UPDATE, which SQLite
-    and PostgreSQL both honour) and return it fresh."""
-    await session.execute(
-        update(Post)
-        .where(Post.id == post_id)
-        .values(updated_at=now)
-        .execution_options(synchronize_session=False)
-    )
-    return await session.get(Post, post_id, populate_existing=True)
 
 
 async def post_items(session: AsyncSession, post_id: str) -> list[PostItem]:
@@ -73,6 +63,13 @@ async def post_items(session: AsyncSession, post_id: str) -> list[PostItem]:
         .execution_options(populate_existing=True)
     )
     return list((await session.execute(stmt)).scalars())
+
+
+async def round_id(session: AsyncSession, post_id: str, number: int) -> str | None:
+    stmt = select(PublishRound.id).where(
+        PublishRound.post_id == post_id, PublishRound.number == number
+    )
+    return (await session.execute(stmt)).scalar_one_or_none()
 
 
 async def get_item(session: AsyncSession, item_id: str) -> PostItem | None:

@@ -2,8 +2,9 @@
 
 Every call runs its checks in the contract's order (state 409 → connections 422 → rules
 400 → credits 402) before it writes anything. A start is one transaction: the guarded move
-into `publishing` (two concurrent publishes: one wins, the other gets 409), the credit hold
-of the round, the items set to `posting` and one job per item. Services never commit.
+into `publishing` (two concurrent publishes: one wins, the other gets 409), then the round
+as a paid job (`jobs.paid`: the round's row, the credit hold of its price and one job per
+item), and the items set to `posting`. Services never commit.
 """
 
 from __future__ import annotations
@@ -16,7 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from powerpost.config import Settings
 from powerpost.credits import service as credits
+from powerpost.jobs import paid
 from powerpost.jobs.service import enqueue
+from powerpost.kit.actor import Actor
 from powerpost.kit.clock import iso_z, utcnow
 from powerpost.kit.errors import (
     AlreadyPublished,
@@ -26,9 +29,10 @@ from powerpost.kit.errors import (
     PlatformNotConnected,
     ValidationError,
 )
+from powerpost.kit.ids import new_id
 from powerpost.kit.platforms import validate_item
 from powerpost.media.service import get_workspace_media
-from powerpost.models import Post, PostItem, PublishAttempt
+from powerpost.models import Post, PostItem, PublishAttempt, PublishRound
 from powerpost.posts.service import Author, get_post
 from powerpost.publishing import repository
 from powerpost.publishing.adapters import connected_platforms
@@ -49,6 +53,24 @@ def status_url(post_id: str) -> str:
 
 def hold_reference(post_id: str, round_: int) -> str:
     return f"post:{post_id}:round:{round_}"
+
+
+# A publish round as a paid job: one job per item sent, concluded by the last item to
+# settle (`paid.claim_last`, see publishing.tasks), charged only for what posted.
+PUBLISH_ROUND: paid.PaidWork[PublishRound] = paid.PaidWork(
+    model=PublishRound,
+    kind=PUBLISH_ITEM,
+    reference_prefix="post",
+    hold_reference=lambda row: hold_reference(row.post_id, row.number),
+    error_code="PUBLISH_FAILED",
+    completed_event="post.published",
+    failed_event="post.failed",
+    max_attempts=ITEM_MAX_ATTEMPTS,
+    completed_status="published",
+    finished_statuses=frozenset({"published", "partial", "failed"}),
+    # the hold was the most the round could cost; what did not post is released
+    failure_releases=True,
+)
 
 
 def price_of(settings: Settings, mode: str, items: Sequence[PostItem]) -> int:
@@ -157,37 +179,51 @@ async def _start_round(
     scheduled_at: datetime | None = None,
 ) -> int:
     post = checked.post
-    round_ = await repository.start_round(session, post.id, from_statuses, scheduled_at)
+    now = utcnow()
+    round_ = await repository.start_round(
+        session,
+        post.id,
+        from_statuses,
+        scheduled_at,
+        values={"test_scenario": scenario, "updated_at": now, "scheduled_at": None},
+    )
     if round_ is None:
         # A concurrent twin moved it first.
         raise AlreadyPublished("The post is already being published")
-    now = utcnow()
-    await repository.move_post(
-        session,
-        post.id,
-        from_statuses=("publishing",),
-        values={"test_scenario": scenario, "updated_at": now, "scheduled_at": None},
-    )
-    await credits.hold(
-        session,
-        author.account_id,
-        checked.price,
-        reference=hold_reference(post.id, round_),
-        reason=f"publish post {post.id}",
+    row = PublishRound(
+        id=new_id(),
+        post_id=post.id,
+        number=round_,
+        account_id=author.account_id,
         workspace_id=author.workspace_id,
         api_key_id=author.api_key_id,
+        mode=author.mode,
+        status="publishing",
+        items_sent=len(checked.sending),
+        credits_used=checked.price,
+        error_code=None,
+        error_message=None,
+        created_at=now,
+        finished_at=None,
+    )
+    actor = Actor(
+        account_id=author.account_id,
+        workspace_id=author.workspace_id,
+        api_key_id=author.api_key_id,
+        mode=author.mode,
+    )
+    await paid.start(
+        session,
+        PUBLISH_ROUND,
+        actor,
+        row,
+        amount=checked.price,
+        reason=f"publish post {post.id}",
+        payloads=[
+            {"item_id": item.id, "post_id": post.id, "round": round_} for item in checked.sending
+        ],
     )
     await repository.send_items(session, post.id, [i.id for i in checked.sending], round_, now)
-    for item in checked.sending:
-        await enqueue(
-            session,
-            kind=PUBLISH_ITEM,
-            account_id=author.account_id,
-            workspace_id=author.workspace_id,
-            subject_id=item.id,
-            payload={"post_id": post.id, "round": round_},
-            max_attempts=ITEM_MAX_ATTEMPTS,
-        )
     return round_
 
 

@@ -8,25 +8,35 @@ whether the post exists; only if it does not is the item sent again. The item's
 conclusion is a guarded UPDATE from `posting` in this round, committed with the job's
 completion, so a job run twice concludes once.
 
-The last item to conclude concludes the post, under the post's row lock: its status
-(`published`, `partial` or `failed`), the settlement of the round's credits (charged only
-for what posted) and the `post.*` webhook event commit together.
+Each round of a post is a paid job (`jobs.paid`, `service.PUBLISH_ROUND`). The last item
+to conclude concludes the round and the post, under the round row's lock
+(`paid.claim_last`): the post's status (`published`, `partial` or `failed`), the settlement
+of the round's credits (charged only for what posted, the rest released) and the `post.*`
+webhook event commit together.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from powerpost.config import Settings
-from powerpost.credits import service as credits
-from powerpost.jobs import JobContext, JobError, PermanentJobError, RetryableJobError, register
+from powerpost.jobs import (
+    JobContext,
+    JobError,
+    PermanentJobError,
+    RetryableJobError,
+    paid,
+    register,
+)
 from powerpost.kit.clock import utcnow
 from powerpost.kit.ids import new_id
 from powerpost.media import repository as media_repository
 from powerpost.media.signing import signed_url
-from powerpost.models import Post, PostItem, PublishAttempt
+from powerpost.models import Post, PostItem, PublishAttempt, PublishRound
 from powerpost.posts.service import Author, post_out
 from powerpost.publishing import adapters, repository, service
 from powerpost.publishing.adapters import (
@@ -106,36 +116,67 @@ async def _outgoing(
     )
 
 
-async def conclude_post(
+async def conclude_round(
     session: AsyncSession, settings: Settings, post_id: str, round_: int, now: datetime
 ) -> None:
-    """If no item of the post is still posting, conclude the post (see the module doc)."""
-    post = await repository.lock_post(session, post_id, now)
-    if post is None or post.status != "publishing" or post.publish_round != round_:
+    """If no item of the post is still posting, conclude the round and the post, once (see
+    the module doc): the round's row (`paid.claim_last`) captures the price of what posted
+    in it and releases the rest; the post's status counts every item, earlier rounds'
+    included, and the event is named after it."""
+    round_id = await repository.round_id(session, post_id, round_)
+    if round_id is None:
         return
-    if await repository.still_posting(session, post_id):
+    row = await paid.claim_last(
+        session,
+        service.PUBLISH_ROUND,
+        round_id,
+        unsettled=lambda r: repository.still_posting(session, r.post_id),
+    )
+    if row is None:
+        return
+    post = await session.get(Post, post_id, populate_existing=True)
+    if post is None:
         return
     items = await repository.post_items(session, post_id)
-    posted_now = [i for i in items if i.publish_round == round_ and i.status == "posted"]
-    charged = await credits.settle(
-        session,
-        service.hold_reference(post_id, round_),
-        capture=service.charge_for(settings, post.mode, posted_now),
-        reason=f"published {len(posted_now)} item(s) of post {post_id}",
-    )
+    sent = [i for i in items if i.publish_round == round_]
+    posted_now = [i for i in sent if i.status == "posted"]
     posted = sum(1 for i in items if i.status == "posted")
     status = "published" if posted == len(items) else ("failed" if posted == 0 else "partial")
+    credits_before = post.credits_used
     post.status = status
-    post.credits_used += charged
     post.updated_at = now
     if posted_now:
         post.published_at = now
-    await session.flush()
-    await record_event(
+
+    async def announce(concluded: PublishRound) -> Mapping[str, Any]:
+        # What the round captured is known once its hold is settled: the post's total
+        # includes it before the event renders the post as GET will show it.
+        post.credits_used = credits_before + concluded.credits_used
+        return post_out(post, items).model_dump(mode="json")
+
+    event = f"post.{status}"
+    reason = f"published {len(posted_now)} item(s) of post {post_id}"
+    if posted_now:
+        await paid.succeed(
+            session,
+            service.PUBLISH_ROUND,
+            row,
+            charged=service.charge_for(settings, row.mode, posted_now),
+            reason=reason,
+            status="published" if len(posted_now) == len(sent) else "partial",
+            event=event,
+            event_data=announce,
+        )
+        return
+    first = next((i.error_message for i in sent if i.error_message), None)
+    await paid.fail(
         session,
-        workspace_id=post.workspace_id,
-        event=f"post.{status}",
-        data=post_out(post, items).model_dump(mode="json"),
+        service.PUBLISH_ROUND,
+        row,
+        message=f"None of the {len(sent)} item(s) sent posted" + (f": {first}" if first else ""),
+        reason=reason,
+        event=event,
+        event_data=announce,
     )
 
 
@@ -184,7 +225,7 @@ async def mark_posted(
         },
     )
     if concluded:
-        await conclude_post(session, settings, item.post_id, item.publish_round, now)
+        await conclude_round(session, settings, item.post_id, item.publish_round, now)
 
 
 async def _posted(
@@ -219,7 +260,7 @@ async def fail_item(
         {"status": "failed", "error_code": code, "error_message": message, "updated_at": now},
     )
     if concluded:
-        await conclude_post(session, settings, item.post_id, item.publish_round, now)
+        await conclude_round(session, settings, item.post_id, item.publish_round, now)
 
 
 @register(service.PUBLISH_ITEM)
@@ -229,8 +270,10 @@ class PublishItem:
 
     async def _load(self, ctx: JobContext) -> tuple[Post, PostItem] | None:
         round_ = int(ctx.payload.get("round", 0))
+        # The job's subject is its round (`paid.start`); the item is in its payload.
+        item_id = str(ctx.payload.get("item_id") or ctx.subject_id or "")
         async with ctx.db.read() as session:
-            item = await repository.get_item(session, ctx.subject_id or "")
+            item = await repository.get_item(session, item_id)
             if item is None or item.status != "posting" or item.publish_round != round_:
                 return None
             post = await session.get(Post, item.post_id)

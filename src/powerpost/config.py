@@ -45,6 +45,10 @@ class JobSettings:
 
     embedded: bool = True
     concurrency: int = 8
+    # Jobs whose handler is `network_bound` (they mostly wait on a remote platform, e.g. one
+    # item of a publish) run in slots of their own: a 12-item publish goes out at once
+    # instead of in waves behind the CPU-heavy jobs, which keep `concurrency`.
+    network_concurrency: int = 64
     lease_seconds: float = 60.0
     dispatch_interval: float = 1.0
     # A queued row whose kick was sent this long ago and still is not claimed is kicked again.
@@ -231,6 +235,7 @@ _MODULE_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$")
 def _job_settings(get: Callable[[str], str | None]) -> JobSettings:
     embedded = get("POWERPOST_JOBS_EMBEDDED")
     concurrency = get("POWERPOST_JOB_CONCURRENCY")
+    network_concurrency = get("POWERPOST_JOB_NETWORK_CONCURRENCY")
     modules = tuple(m.strip() for m in (get("POWERPOST_JOB_MODULES") or "").split(",") if m.strip())
     if bad := [m for m in modules if not _MODULE_RE.match(m)]:
         raise ConfigError(f"POWERPOST_JOB_MODULES must be dotted module names, got {bad[0]!r}")
@@ -245,6 +250,11 @@ def _job_settings(get: Callable[[str], str | None]) -> JobSettings:
     return JobSettings(
         embedded=_bool("POWERPOST_JOBS_EMBEDDED", embedded) if embedded else True,
         concurrency=_int("POWERPOST_JOB_CONCURRENCY", concurrency, minimum=1) if concurrency else 8,
+        network_concurrency=(
+            _int("POWERPOST_JOB_NETWORK_CONCURRENCY", network_concurrency, minimum=1)
+            if network_concurrency
+            else 64
+        ),
         lease_seconds=_seconds(
             "POWERPOST_JOB_LEASE_SECONDS", get("POWERPOST_JOB_LEASE_SECONDS"), 60.0, minimum=0.3
         ),

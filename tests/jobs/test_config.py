@@ -25,6 +25,7 @@ def test_every_setting_is_read(tmp_path: Path) -> None:
     env = base_env(tmp_path) | {
         "POWERPOST_JOBS_EMBEDDED": "false",
         "POWERPOST_JOB_CONCURRENCY": "3",
+        "POWERPOST_JOB_NETWORK_CONCURRENCY": "20",
         "POWERPOST_JOB_LEASE_SECONDS": "1.5",
         "POWERPOST_JOB_DISPATCH_INTERVAL": "0.25",
         "POWERPOST_JOB_REKICK_SECONDS": "4",
@@ -36,6 +37,7 @@ def test_every_setting_is_read(tmp_path: Path) -> None:
     assert load_settings(env).jobs == JobSettings(
         embedded=False,
         concurrency=3,
+        network_concurrency=20,
         lease_seconds=1.5,
         dispatch_interval=0.25,
         rekick_seconds=4.0,
@@ -51,6 +53,7 @@ def test_every_setting_is_read(tmp_path: Path) -> None:
     [
         ("POWERPOST_JOBS_EMBEDDED", "maybe", "true or false"),
         ("POWERPOST_JOB_CONCURRENCY", "0", "at least 1"),
+        ("POWERPOST_JOB_NETWORK_CONCURRENCY", "0", "at least 1"),
         ("POWERPOST_JOB_LEASE_SECONDS", "0.1", "between 0.3"),
         ("POWERPOST_JOB_LEASE_SECONDS", "soon", "number of seconds"),
         ("POWERPOST_JOB_DISPATCH_INTERVAL", "nan", "between"),

@@ -103,6 +103,15 @@ class AttemptRunner:
         await self._execute(job, handler)
         return True
 
+    async def kind_of(self, job_id: str) -> str | None:
+        """The job's kind (None if there is no such job), without a transaction."""
+        try:
+            row = await self.db.fetch_one("SELECT kind FROM jobs WHERE id = :id", {"id": job_id})
+        except Exception:
+            log.warning("could not read the kind of job %s", job_id, exc_info=True)
+            return None
+        return None if row is None else str(row[0])
+
     async def claim(self, job_id: str) -> JobInfo | None:
         now = self.clock()
         async with self.db.write() as session:

@@ -45,7 +45,13 @@ def make_broker(settings: Settings) -> AsyncBroker:
             unacknowledged_lock_timeout=30,
         )
         return broker
-    return InMemoryBroker(max_stored_results=1, propagate_exceptions=False)
+    # Its receiver runs every kick as a task of its own; the engine's slots bound the jobs.
+    jobs = settings.jobs
+    return InMemoryBroker(
+        max_stored_results=1,
+        propagate_exceptions=False,
+        max_async_tasks=jobs.concurrency + jobs.network_concurrency,
+    )
 
 
 def is_in_memory(broker: AsyncBroker) -> bool:

@@ -126,6 +126,7 @@ class JobEngine:
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._slots = asyncio.Semaphore(self.config.concurrency)
+        self._network_slots = asyncio.Semaphore(self.config.network_concurrency)
         self._inflight: set[str] = set()
         self._running: set[asyncio.Task[bool]] = set()
         self._background: set[asyncio.Task[None]] = set()
@@ -260,7 +261,7 @@ class JobEngine:
                     self._broker_up = True
                 receiver = Receiver(
                     broker,
-                    max_async_tasks=self.config.concurrency,
+                    max_async_tasks=self.config.concurrency + self.config.network_concurrency,
                     max_prefetch=0,
                     propagate_exceptions=False,
                     run_startup=False,
@@ -376,7 +377,11 @@ class JobEngine:
             self._inflight.discard(job_id)
 
     async def _process(self, job_id: str) -> bool:
-        async with self._slots:
+        # The slot is taken before the claim (a claimed job's lease runs), so the kind is
+        # read first: one indexed read of a row that is not locked.
+        kind = await self.attempts.kind_of(job_id)
+        slots = self._network_slots if registry.is_network_bound(kind) else self._slots
+        async with slots:
             if self._stopping:
                 return False
             return await self.attempts.run(job_id)

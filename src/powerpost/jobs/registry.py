@@ -28,7 +28,10 @@ class JobHandler(Protocol):
     all in one `ctx.transaction()` ending with `ctx.finish(session)`.
 
     An optional `timeout` attribute (seconds) bounds one attempt; running over counts as a
-    retryable failure with code JOB_TIMEOUT.
+    retryable failure with code JOB_TIMEOUT. An optional `network_bound = True` says the
+    handler spends its time waiting on a remote service, not working here: its jobs take
+    the engine's network slots (`POWERPOST_JOB_NETWORK_CONCURRENCY`) instead of the
+    general ones (`POWERPOST_JOB_CONCURRENCY`).
     """
 
     async def run(self, ctx: JobContext) -> None: ...
@@ -61,6 +64,11 @@ def register(kind: str) -> Callable[[H], H]:
 
 def get_handler(kind: str) -> JobHandler | None:
     return _handlers.get(kind)
+
+
+def is_network_bound(kind: str | None) -> bool:
+    handler = _handlers.get(kind or "")
+    return bool(getattr(handler, "network_bound", False))
 
 
 def registered_kinds() -> frozenset[str]:

@@ -32,6 +32,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
+from powerpost.kit.sqlite_inline import inline_creator
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -86,14 +88,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
 
 
 def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
+    options: dict[str, Any] = {}
+    database = make_url(url).database
+    if immediate and database and database != ":memory:" and not database.startswith("file:"):
+        # The writer runs its statements in place, not on aiosqlite's thread (see
+        # kit.sqlite_inline): the write lock is held for the work, not for thread hops.
+        options["async_creator"] = inline_creator(database, busy_timeout_ms=SQLITE_BUSY_TIMEOUT_MS)
+    else:
+        options["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}
     engine = create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=0 if immediate else pool_size,
         pool_timeout=60,
-        connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+        **options,
     )
     event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    if "async_creator" in options:
+        # after the pragmas: its BEGIN waits for another process's lock without blocking
+        event.listen(engine.sync_engine, "connect", _no_busy_wait)
     begin_sql = "BEGIN IMMEDIATE" if immediate else "BEGIN"
 
     @event.listens_for(engine.sync_engine, "begin")
@@ -101,6 +114,12 @@ def _sqlite_engine(url: str, *, immediate: bool, pool_size: int) -> AsyncEngine:
         conn.exec_driver_sql(begin_sql)
 
     return engine
+
+
+def _no_busy_wait(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA busy_timeout=0")
+    cursor.close()
 
 
 _NAMED_PARAM = re.compile(r"(?<!:):([A-Za-z_][A-Za-z0-9_]*)")
@@ -167,8 +186,9 @@ class Database:
             make_sqlite_file_private(url)
             self._hot = self._open_hot_reader(url)
             self.read_engine = _sqlite_engine(url, immediate=False, pool_size=8)
-            # One writer connection is all SQLite can use; more would only queue on the lock.
-            self.write_engine = _sqlite_engine(url, immediate=True, pool_size=2)
+            # One writer connection is all SQLite can use: more would only wait on the lock
+            # (in SQLite's busy handler, which polls) instead of in the pool's queue.
+            self.write_engine = _sqlite_engine(url, immediate=True, pool_size=1)
         else:
             engine = create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
             self.read_engine = self.write_engine = engine

@@ -177,14 +177,34 @@ class SandboxPlatform:
         return None
 
     async def publish(self, item: OutgoingItem) -> PublishedPost:
-        await self._pause()
         refusal = self._refusal(item)
+        if refusal is None:
+            problem = await self.validate(item)
+            if problem is not None:
+                refusal = PlatformError(
+                    CONTENT_REJECTED, problem, raw=json.dumps({"error": problem})
+                )
         if refusal is not None:
+            await self._pause()
             raise refusal
-        problem = await self.validate(item)
-        if problem is not None:
-            raise PlatformError(CONTENT_REJECTED, problem, raw=json.dumps({"error": problem}))
         made = make_ids(self.platform, item.post_type, item.workspace_id)
+        # The platform stores the post within its answer's latency. Its store is a table of
+        # ours only because it is simulated: a real network's storage never waits on our
+        # database's write lock, so the write runs during the pause, not after it.
+        await asyncio.gather(self._pause(), self._store(item, made))
+        if item.scenario == "timeout" and item.attempt == 1:
+            # The post exists on the platform, but its answer is lost on the way back.
+            raise PlatformError(
+                PLATFORM_TIMEOUT,
+                f"{self.platform} did not answer in time",
+                raw="read timeout after the request was sent",
+                retryable=True,
+                retry_after=0.5,
+                ambiguous=True,
+            )
+        return made
+
+    async def _store(self, item: OutgoingItem, made: PublishedPost) -> None:
         async with self._ctx.db.write() as session:
             session.add(
                 SandboxPost(
@@ -203,17 +223,6 @@ class SandboxPlatform:
                     created_at=utcnow(),
                 )
             )
-        if item.scenario == "timeout" and item.attempt == 1:
-            # The post exists on the platform, but its answer is lost on the way back.
-            raise PlatformError(
-                PLATFORM_TIMEOUT,
-                f"{self.platform} did not answer in time",
-                raw="read timeout after the request was sent",
-                retryable=True,
-                retry_after=0.5,
-                ambiguous=True,
-            )
-        return made
 
     async def lookup(self, item: OutgoingItem) -> PublishedPost | None:
         await self._pause()

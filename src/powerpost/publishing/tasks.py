@@ -181,28 +181,27 @@ async def conclude_round(
 
 
 async def _record_attempt(
-    ctx: JobContext, item: PostItem, post: Post, adapter_name: str
+    session: AsyncSession, ctx: JobContext, item: PostItem, post: Post, adapter_name: str
 ) -> tuple[str, bool]:
-    """Write the intent before the call; (attempt id, whether an earlier call went
-    unanswered)."""
-    async with ctx.transaction() as session:
-        unanswered = await repository.unanswered(session, item.id)
-        attempt_id = new_id()
-        session.add(
-            PublishAttempt(
-                id=attempt_id,
-                item_id=item.id,
-                post_id=post.id,
-                publish_round=item.publish_round,
-                adapter=adapter_name,
-                client_reference=item.id,
-                outcome="pending",
-                error_code=None,
-                raw_error=None,
-                started_at=ctx.now(),
-                finished_at=None,
-            )
+    """Write the intent (committed by the caller before the call); (attempt id, whether an
+    earlier call went unanswered)."""
+    unanswered = await repository.unanswered(session, item.id)
+    attempt_id = new_id()
+    session.add(
+        PublishAttempt(
+            id=attempt_id,
+            item_id=item.id,
+            post_id=post.id,
+            publish_round=item.publish_round,
+            adapter=adapter_name,
+            client_reference=item.id,
+            outcome="pending",
+            error_code=None,
+            raw_error=None,
+            started_at=ctx.now(),
+            finished_at=None,
         )
+    )
     return attempt_id, unanswered
 
 
@@ -267,19 +266,20 @@ async def fail_item(
 class PublishItem:
     # A platform that takes minutes (a video upload) still ends inside this.
     timeout = 900
+    # It waits on the platform: all items of a post go out at once (the network slots).
+    network_bound = True
 
-    async def _load(self, ctx: JobContext) -> tuple[Post, PostItem] | None:
+    async def _load(self, session: AsyncSession, ctx: JobContext) -> tuple[Post, PostItem] | None:
         round_ = int(ctx.payload.get("round", 0))
         # The job's subject is its round (`paid.start`); the item is in its payload.
         item_id = str(ctx.payload.get("item_id") or ctx.subject_id or "")
-        async with ctx.db.read() as session:
-            item = await repository.get_item(session, item_id)
-            if item is None or item.status != "posting" or item.publish_round != round_:
-                return None
-            post = await session.get(Post, item.post_id)
-            if post is None:
-                return None
-            return post, item
+        item = await repository.get_item(session, item_id)
+        if item is None or item.status != "posting" or item.publish_round != round_:
+            return None
+        post = await session.get(Post, item.post_id)
+        if post is None:
+            return None
+        return post, item
 
     def _adapter(self, ctx: JobContext, post: Post, item: PostItem) -> PlatformAdapter:
         adapter = adapters.adapter_for(adapter_context(ctx), post.mode, item.platform)
@@ -290,17 +290,18 @@ class PublishItem:
         return adapter
 
     async def run(self, ctx: JobContext) -> None:
-        loaded = await self._load(ctx)
-        if loaded is None:
-            # Concluded already (a job run twice), or the item moved on: nothing to do.
-            async with ctx.transaction() as session:
+        # One transaction reads what the call needs and writes the intent: it commits
+        # before the platform is called.
+        async with ctx.transaction() as session:
+            loaded = await self._load(session, ctx)
+            if loaded is None:
+                # Concluded already (a job run twice), or the item moved on: nothing to do.
                 await ctx.finish(session)
-            return
-        post, item = loaded
-        adapter = self._adapter(ctx, post, item)
-        attempt_id, unanswered = await _record_attempt(ctx, item, post, adapter.name)
-        async with ctx.db.read() as session:
+                return
+            post, item = loaded
+            adapter = self._adapter(ctx, post, item)
             outgoing = await _outgoing(session, ctx, post, item, ctx.attempt)
+            attempt_id, unanswered = await _record_attempt(session, ctx, item, post, adapter.name)
         try:
             if unanswered:
                 found = await adapter.lookup(outgoing)
@@ -350,7 +351,8 @@ class PublishItem:
             await ctx.finish(session)
 
     async def on_failure(self, ctx: JobContext, error: JobError) -> None:
-        loaded = await self._load(ctx)
+        async with ctx.db.read() as session:
+            loaded = await self._load(session, ctx)
         if loaded is not None:
             post, item = loaded
             # A last word with the platform: a post made by an unanswered call counts.

@@ -48,6 +48,8 @@ class JobContext:
         self.phase: Phase = "run"
         self.error: JobError | None = None
         self.finished = False
+        # what the handler's `prepare` (run in the claim's transaction) left for `run`
+        self.prepared: Any = None
         self._lease = timedelta(seconds=lease_seconds)
         self._clock = clock
 

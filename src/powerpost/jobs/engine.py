@@ -332,12 +332,22 @@ class JobEngine:
         if in_memory and not self.execute:
             return
         for job_id in job_ids:
-            if in_memory and job_id in self._inflight:
+            if in_memory:
+                # This process runs it: start it here rather than through taskiq's message
+                # round trip (serialise, validate, parse), which the in-memory broker would
+                # end in the same call.
+                if job_id not in self._inflight:
+                    self._spawn(self._on_message(job_id))
                 continue
             try:
                 await self._task.kiq(job_id)
             except Exception:
                 log.warning("could not kick job %s; the dispatcher will", job_id, exc_info=True)
+
+    def _spawn(self, work: Coroutine[Any, Any, None]) -> None:
+        task = asyncio.get_running_loop().create_task(work)
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
 
     def _kick_soon(self, job_ids: Sequence[str]) -> None:
         """Called synchronously right after an enqueuing transaction commits."""
@@ -347,9 +357,7 @@ class JobEngine:
             return
         if loop is not self._loop or not self.running:
             return
-        task = loop.create_task(self.kick_many(list(job_ids)))
-        self._background.add(task)
-        task.add_done_callback(self._background.discard)
+        self._spawn(self.kick_many(list(job_ids)))
 
     async def _on_message(self, job_id: str) -> None:
         # The taskiq task body: the message is only a job id.

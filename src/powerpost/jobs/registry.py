@@ -32,6 +32,12 @@ class JobHandler(Protocol):
     handler spends its time waiting on a remote service, not working here: its jobs take
     the engine's network slots (`POWERPOST_JOB_NETWORK_CONCURRENCY`) instead of the
     general ones (`POWERPOST_JOB_CONCURRENCY`).
+
+    An optional `async def prepare(ctx, session)` runs inside the claim's own transaction
+    (under a savepoint), for an attempt's first writes, e.g. publishing's intent: they
+    commit with the claim, one write transaction less. It may leave what `run` needs in
+    `ctx.prepared`. If it raises, its writes are undone, the claim still commits and `run`
+    starts with `ctx.prepared` None, so `run` must be able to do the same work itself.
     """
 
     async def run(self, ctx: JobContext) -> None: ...

@@ -17,7 +17,9 @@ webhook event commit together.
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -262,6 +264,17 @@ async def fail_item(
         await conclude_round(session, settings, item.post_id, item.publish_round, now)
 
 
+@dataclass(frozen=True)
+class _Intent:
+    """An item's recorded intent: what to send, to which adapter, under which attempt."""
+
+    item: PostItem
+    adapter: PlatformAdapter
+    outgoing: OutgoingItem
+    attempt_id: str
+    unanswered: bool  # an earlier call may have made the post: look it up first
+
+
 @register(service.PUBLISH_ITEM)
 class PublishItem:
     # A platform that takes minutes (a video upload) still ends inside this.
@@ -289,21 +302,41 @@ class PublishItem:
             )
         return adapter
 
+    async def _intent(self, ctx: JobContext, session: AsyncSession) -> _Intent | None:
+        """Read what the call needs and write the intent, in `session`'s transaction (it
+        commits before the platform is called); None when the item has nothing to do."""
+        loaded = await self._load(session, ctx)
+        if loaded is None:
+            return None
+        post, item = loaded
+        adapter = self._adapter(ctx, post, item)
+        outgoing = await _outgoing(session, ctx, post, item, ctx.attempt)
+        attempt_id, unanswered = await _record_attempt(session, ctx, item, post, adapter.name)
+        return _Intent(item, adapter, outgoing, attempt_id, unanswered)
+
+    async def prepare(self, ctx: JobContext, session: AsyncSession) -> None:
+        """The intent, committed with the job's claim (`JobHandler.prepare`). A refusal
+        found here (no connection, deleted media) is left for `run` to meet again."""
+        with contextlib.suppress(PermanentJobError, PlatformError):
+            ctx.prepared = await self._intent(ctx, session)
+
     async def run(self, ctx: JobContext) -> None:
-        # One transaction reads what the call needs and writes the intent: it commits
-        # before the platform is called.
-        async with ctx.transaction() as session:
-            loaded = await self._load(session, ctx)
-            if loaded is None:
-                # Concluded already (a job run twice), or the item moved on: nothing to do.
-                await ctx.finish(session)
-                return
-            post, item = loaded
-            adapter = self._adapter(ctx, post, item)
-            outgoing = await _outgoing(session, ctx, post, item, ctx.attempt)
-            attempt_id, unanswered = await _record_attempt(session, ctx, item, post, adapter.name)
+        intent: _Intent | None = ctx.prepared
+        if intent is None:
+            async with ctx.transaction() as session:
+                intent = await self._intent(ctx, session)
+                if intent is None:
+                    # Concluded already (a job run twice), or the item moved on.
+                    await ctx.finish(session)
+                    return
+        item, adapter, outgoing, attempt_id = (
+            intent.item,
+            intent.adapter,
+            intent.outgoing,
+            intent.attempt_id,
+        )
         try:
-            if unanswered:
+            if intent.unanswered:
                 found = await adapter.lookup(outgoing)
                 if found is not None:
                     await _posted(ctx, item, attempt_id, found, outcome="reconciled")

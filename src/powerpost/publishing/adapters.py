@@ -33,6 +33,8 @@ RATE_LIMITED = "RATE_LIMITED"
 MEDIA_REJECTED = "MEDIA_REJECTED"
 CONTENT_REJECTED = "CONTENT_REJECTED"
 PLATFORM_ERROR = "PLATFORM_ERROR"
+# What a client sees of an internal failure (its detail stays in the attempt history).
+INTERNAL_MESSAGE = "Publishing this item failed because of an internal error."
 PLATFORM_TIMEOUT = "PLATFORM_TIMEOUT"
 NOT_CONNECTED = "PLATFORM_NOT_CONNECTED"
 

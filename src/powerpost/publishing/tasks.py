@@ -1,5 +1,5 @@
-"""The publishing jobs: one item to its platform (`publishing.item`), and a scheduled post
-firing (`publishing.fire`).
+"""The publishing job: one item to its platform (`publishing.item`). (A scheduled post
+firing, `publishing.fire`, is in `publishing.fire`, registered by importing it here.)
 
 Exactly once, per item: the intent (an attempt row, `pending`) commits *before* the
 platform is called. If the call's answer never arrives (a crash, a timeout), that row stays
@@ -34,13 +34,13 @@ from powerpost.jobs import (
     paid,
     register,
 )
-from powerpost.kit.clock import utcnow
 from powerpost.kit.ids import new_id
 from powerpost.media import repository as media_repository
 from powerpost.media.signing import signed_url
 from powerpost.models import Post, PostItem, PublishAttempt, PublishRound
-from powerpost.posts.service import Author, post_out
+from powerpost.posts.service import post_out
 from powerpost.publishing import adapters, repository, service
+from powerpost.publishing import fire as _fire  # noqa: F401 (registers `publishing.fire`)
 from powerpost.publishing.adapters import (
     NOT_CONNECTED,
     PLATFORM_ERROR,
@@ -52,7 +52,6 @@ from powerpost.publishing.adapters import (
     PublishedPost,
 )
 from powerpost.publishing.redaction import redact_secrets
-from powerpost.webhooks.events import record_event
 
 # Codes an item's error may carry; anything else (an internal failure) is reported as
 # PLATFORM_ERROR with a generic sentence, its detail kept for the attempt history only.
@@ -68,7 +67,12 @@ ITEM_CODES = frozenset(
         "INSUFFICIENT_CREDITS",
     }
 )
-INTERNAL_MESSAGE = "Publishing this item failed because of an internal error."
+
+
+def round_of(ctx: JobContext) -> str | None:
+    """The round row of an item job: its subject (`paid.start` makes the round the subject
+    and puts the item in the payload; a job queued before rounds had rows names its item)."""
+    return ctx.subject_id if "item_id" in ctx.payload else None
 
 
 def adapter_context(ctx: JobContext) -> AdapterContext:
@@ -119,13 +123,19 @@ async def _outgoing(
 
 
 async def conclude_round(
-    session: AsyncSession, settings: Settings, post_id: str, round_: int, now: datetime
+    session: AsyncSession,
+    settings: Settings,
+    post_id: str,
+    round_: int,
+    now: datetime,
+    round_id: str | None = None,
 ) -> None:
     """If no item of the post is still posting, conclude the round and the post, once (see
     the module doc): the round's row (`paid.claim_last`) captures the price of what posted
     in it and releases the rest; the post's status counts every item, earlier rounds'
-    included, and the event is named after it."""
-    round_id = await repository.round_id(session, post_id, round_)
+    included, and the event is named after it. `round_id`: the round's row when the
+    caller knows it (an item job's subject), else it is looked up."""
+    round_id = round_id or await repository.round_id(session, post_id, round_)
     if round_id is None:
         return
     row = await paid.claim_last(
@@ -208,7 +218,12 @@ async def _record_attempt(
 
 
 async def mark_posted(
-    session: AsyncSession, settings: Settings, item: PostItem, made: PublishedPost, now: datetime
+    session: AsyncSession,
+    settings: Settings,
+    item: PostItem,
+    made: PublishedPost,
+    now: datetime,
+    round_id: str | None = None,
 ) -> None:
     """The item is on its platform: its earlier unanswered calls made it (or this one did);
     settle it and, if it was the last, the post."""
@@ -226,7 +241,7 @@ async def mark_posted(
         },
     )
     if concluded:
-        await conclude_round(session, settings, item.post_id, item.publish_round, now)
+        await conclude_round(session, settings, item.post_id, item.publish_round, now, round_id)
 
 
 async def _posted(
@@ -239,10 +254,12 @@ async def _posted(
 ) -> None:
     async with ctx.transaction() as session:
         now = ctx.now()
-        await repository.close_attempt(
-            session, attempt_id, {"outcome": outcome, "finished_at": now}
-        )
-        await mark_posted(session, ctx.settings, item, made, now)
+        if outcome != "posted":
+            # (`posted`: mark_posted answers every unanswered call of the item, this one too)
+            await repository.close_attempt(
+                session, attempt_id, {"outcome": outcome, "finished_at": now}
+            )
+        await mark_posted(session, ctx.settings, item, made, now, round_of(ctx))
         await ctx.finish(session)
 
 
@@ -253,6 +270,7 @@ async def fail_item(
     code: str,
     message: str,
     now: datetime,
+    round_id: str | None = None,
 ) -> None:
     concluded = await repository.conclude_item(
         session,
@@ -261,7 +279,7 @@ async def fail_item(
         {"status": "failed", "error_code": code, "error_message": message, "updated_at": now},
     )
     if concluded:
-        await conclude_round(session, settings, item.post_id, item.publish_round, now)
+        await conclude_round(session, settings, item.post_id, item.publish_round, now, round_id)
 
 
 @dataclass(frozen=True)
@@ -380,7 +398,9 @@ class PublishItem:
                     "finished_at": now,
                 },
             )
-            await fail_item(session, ctx.settings, item, refused.code, refused.message, now)
+            await fail_item(
+                session, ctx.settings, item, refused.code, refused.message, now, round_of(ctx)
+            )
             await ctx.finish(session)
 
     async def on_failure(self, ctx: JobContext, error: JobError) -> None:
@@ -392,7 +412,7 @@ class PublishItem:
             found = await self._last_lookup(ctx, post, item)
             if found is not None:
                 async with ctx.transaction() as session:
-                    await mark_posted(session, ctx.settings, item, found, ctx.now())
+                    await mark_posted(session, ctx.settings, item, found, ctx.now(), round_of(ctx))
                     await ctx.finish(session)
                 return
         async with ctx.transaction() as session:
@@ -400,9 +420,9 @@ class PublishItem:
                 _, item = loaded
                 now = ctx.now()
                 code = error.code if error.code in ITEM_CODES else PLATFORM_ERROR
-                message = error.message if error.code in ITEM_CODES else INTERNAL_MESSAGE
+                message = error.message if error.code in ITEM_CODES else adapters.INTERNAL_MESSAGE
                 await repository.settle_unanswered(session, item.id, "failed", now)
-                await fail_item(session, ctx.settings, item, code, message, now)
+                await fail_item(session, ctx.settings, item, code, message, now, round_of(ctx))
             await ctx.finish(session)
 
     async def _last_lookup(
@@ -423,69 +443,3 @@ class PublishItem:
         except Exception:
             ctx.log.warning("final lookup of item %s failed", item.id, exc_info=True)
             return None
-
-
-async def fail_scheduled(
-    session: AsyncSession, post_id: str, code: str, message: str, now: datetime
-) -> None:
-    """A scheduled post that cannot go out when its time comes: it and its items fail
-    (nothing was held, nothing is charged) and `post.failed` says why."""
-    if not await repository.move_post(
-        session,
-        post_id,
-        from_statuses=("scheduled",),
-        values={"status": "failed", "updated_at": now},
-    ):
-        return
-    items = await repository.post_items(session, post_id)
-    for item in items:
-        item.status = "failed"
-        item.error_code = code
-        item.error_message = message
-        item.updated_at = now
-    await session.flush()
-    post = await session.get(Post, post_id, populate_existing=True)
-    if post is not None:
-        await record_event(
-            session,
-            workspace_id=post.workspace_id,
-            event="post.failed",
-            data=post_out(post, items).model_dump(mode="json"),
-        )
-
-
-@register(service.FIRE_SCHEDULED)
-class FireScheduled:
-    """A scheduled post's moment has come: open its round as a publish would.
-
-    Fires once: the move from `scheduled` names the time it was scheduled for, so a
-    cancelled or re-scheduled post's old job finds nothing, and a second run of this job
-    (another dispatcher, a restart) finds the post already publishing.
-    """
-
-    async def run(self, ctx: JobContext) -> None:
-        raw = str(ctx.payload.get("scheduled_at", ""))
-        moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-        async with ctx.transaction() as session:
-            post = await session.get(Post, ctx.subject_id or "", populate_existing=True)
-            if post is None or post.status != "scheduled" or post.scheduled_at != moment:
-                await ctx.finish(session)
-                return
-            author = Author(
-                account_id=post.account_id,
-                workspace_id=post.workspace_id,
-                mode=post.mode,
-                api_key_id=ctx.payload.get("api_key_id"),
-            )
-        async with ctx.transaction() as session:
-            refused = await service.fire(session, ctx.settings, author, post.id, moment)
-            if refused is not None:
-                await fail_scheduled(session, post.id, refused.code, refused.message, ctx.now())
-            await ctx.finish(session)
-
-    async def on_failure(self, ctx: JobContext, error: JobError) -> None:
-        async with ctx.transaction() as session:
-            await fail_scheduled(
-                session, ctx.subject_id or "", PLATFORM_ERROR, INTERNAL_MESSAGE, utcnow()
-            )
-            await ctx.finish(session)

@@ -143,9 +143,21 @@ async def _check(
             platforms=missing,
         )
     checks.append("every platform is connected")
+    # Every item's media in one query; an item whose media is not all there is looked up
+    # on its own below, so the refusal names it.
+    wanted = list(dict.fromkeys(m for item in sending for m in item.media_ids))
+    try:
+        by_id = {m.id: m for m in await get_workspace_media(session, author.workspace_id, wanted)}
+    except Exception:
+        by_id = {}
     for item in sending:
         try:
-            media = await get_workspace_media(session, author.workspace_id, list(item.media_ids))
+            if all(m in by_id for m in item.media_ids):
+                media = [by_id[m] for m in item.media_ids]
+            else:
+                media = await get_workspace_media(
+                    session, author.workspace_id, list(item.media_ids)
+                )
         except Exception as missing_media:
             message = getattr(missing_media, "message", "media not found")
             raise ValidationError(

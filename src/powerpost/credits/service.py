@@ -32,6 +32,19 @@ async def balance(session: AsyncSession, account_id: str) -> int:
     return value
 
 
+def _insufficient(amount: int, balance_now: int) -> InsufficientCredits:
+    return InsufficientCredits(f"This needs {amount} credits; the balance is {balance_now}")
+
+
+async def require(session: AsyncSession, account_id: str, amount: int) -> int:
+    """Raise the 402 a hold of `amount` would raise now, without holding anything (a dry
+    run's balance check); the balance otherwise."""
+    value = await balance(session, account_id)
+    if amount > value:
+        raise _insufficient(amount, value)
+    return value
+
+
 async def current_balance(db: Database, account_id: str) -> int:
     """Outside a transaction, for reads on the request path."""
     value = await repository.balance_now(db, account_id)
@@ -62,10 +75,7 @@ async def _move(
             if amount < 0:
                 after = await repository.debit_if_covered(session, account_id, -amount)
                 if after is None:
-                    raise InsufficientCredits(
-                        f"This needs {-amount} credits; the balance is "
-                        f"{await balance(session, account_id)}"
-                    )
+                    raise _insufficient(-amount, await balance(session, account_id))
             else:
                 after = await repository.credit(session, account_id, amount)
             session.add(

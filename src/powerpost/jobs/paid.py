@@ -187,9 +187,7 @@ async def quote(session: AsyncSession, actor: Actor, *, amount: int, checks: Che
     """A dry run's end where `start` would begin: the same balance check (402 when a hold of
     `amount` would be refused; never in test mode, which holds nothing), then the quote."""
     amount = price_for(actor.mode, amount)
-    if amount:
-        await credits.require(session, actor.account_id, amount)
-    checks.add(f"balance covers {amount} credits")
+    await credits.require(session, actor.account_id, amount, checks=checks)
     return checks.quote(amount)
 
 

@@ -145,8 +145,7 @@ async def _check(
             raise ValidationError(f"items[{item.position}]: {problem}")
     checks.add("every item meets its platform's rules")
     price = price_of(settings, author.mode, sending)
-    await credits.require(session, author.account_id, price)
-    checks.add(f"balance covers {price} credits")
+    await credits.require(session, author.account_id, price, checks=checks)
     return _Checked(post=post, items=items, sending=sending, price=price, checks=checks)
 
 

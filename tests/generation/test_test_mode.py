@@ -21,7 +21,6 @@ CAPTIONS = modes.Case(
     model=Generation,
     reference_prefix="generation",
     event_prefix="generation",
-    scope="content:generate",
     list_url="/api/v1/content/generations",
     invalid={"prompt": "x", "post_types": ["x-post"], "research_mode": "regular"},
     # 6 credits (regular), more than the 5 left

@@ -22,7 +22,6 @@ IMAGES = modes.Case(
     model=ImageGeneration,
     reference_prefix="image_generation",
     event_prefix="image_generation",
-    scope="images:generate",
     invalid={"prompt": "Autumn menu", "model": "gpt-image-1.5", "size": "feed"},
     # 2 × 5 credits, more than the 5 left
     dear={"prompt": "Autumn menu on a chalkboard", "quantity": 2},

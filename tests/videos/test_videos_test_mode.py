@@ -22,7 +22,6 @@ VIDEOS = modes.Case(
     model=VideoGeneration,
     reference_prefix="video_generation",
     event_prefix="video_generation",
-    scope="videos:generate",
     invalid={"prompt": "Pumpkin soup steaming", "model": "veo-3.1", "duration": 5},
     # 16 credits, more than the 5 left
     dear={"prompt": "Pumpkin soup steaming", "model": "veo-3.1", "duration": 4},

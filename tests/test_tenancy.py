@@ -24,12 +24,13 @@ def _png() -> bytes:
 
 
 async def _objects_of(
-    client: httpx.AsyncClient, app: FastAPI, factory: Factory, owner: Tenant
+    client: httpx.AsyncClient, app: FastAPI, factory: Factory, owner: Tenant, mode: str = "live"
 ) -> dict[str, str]:
-    """One object of every kind the API exposes by id, owned by `owner`."""
+    """One object of every kind the API exposes by id, owned by `owner`, made by a key of
+    `mode`."""
     async with app.state.db.write() as session:
         await credits.grant(session, owner.account_id, 200, reason="tenancy test")
-    _, key = await factory.key(owner, name="owner")
+    _, key = await factory.key(owner, name=f"owner ({mode})", mode=mode)
     h = headers(key, owner.workspace_id)
     upload = await client.post(
         "/api/v1/media/upload",
@@ -171,3 +172,48 @@ async def test_objects_stay_in_their_workspace_within_one_account(
         assert same.status_code in (200, 409, 422), (method, url, same.text)
     listed = await client.get("/api/v1/content/generations", headers=headers(key, second))
     assert listed.json()["data"] == []
+
+
+async def test_objects_stay_in_their_mode_within_one_workspace(
+    client: httpx.AsyncClient, app: FastAPI, factory: Factory
+) -> None:
+    """A test key reaches none of the live objects of its own workspace on any id route, a
+    live key none of the test ones (404, as for an id that does not exist); lists show only
+    the caller's mode; and ids in request bodies are held to the caller's mode too."""
+    owner = await factory.account()
+    made = {mode: await _objects_of(client, app, factory, owner, mode) for mode in ("live", "test")}
+    _, live_key = await factory.key(owner, name="live reader")
+    _, test_key = await factory.key(owner, name="test reader", mode="test")
+    keys = {
+        "live": headers(live_key, owner.workspace_id),
+        "test": headers(test_key, owner.workspace_id),
+    }
+    for mode, other in (("live", "test"), ("test", "live")):
+        h = keys[mode]
+        for method, path in _id_routes(app):
+            body = _body(method, path)
+            foreign = await client.request(method, _fill(path, made[other]), headers=h, json=body)
+            assert foreign.status_code == 404, (mode, method, path, foreign.text)
+        for url, field, kind in (
+            ("/api/v1/content/generations", "generation_id", "generation"),
+            ("/api/v1/posts", "post_id", "post"),
+        ):
+            listed = await client.get(url, headers=h)
+            assert listed.status_code == 200, listed.text
+            ids = [item[field] for item in listed.json()["data"]]
+            assert made[other][kind] not in ids
+        for url, request in (
+            (
+                "/api/v1/content/generate",
+                {"media_ids": [made[other]["media"]], "post_types": ["x-post"],
+                 "research_mode": "regular"},
+            ),
+            ("/api/v1/images/generate", {"prompt": "x", "style_images": [made[other]["media"]]}),
+            ("/api/v1/videos/generate",
+             {"prompt": "x", "duration": 5, "source_image": made[other]["media"]}),
+            ("/api/v1/images/generate", {"generation_id": made[other]["generation"]}),
+            ("/api/v1/posts", {"generation_id": made[other]["generation"],
+                               "items": [{"post_type": "x-post"}]}),
+        ):  # fmt: skip
+            response = await client.post(url, json=request, headers=h)
+            assert response.status_code == 404, (mode, url, response.text)

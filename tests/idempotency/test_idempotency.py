@@ -191,7 +191,6 @@ async def test_same_key_with_another_request_is_422(
     for response in (
         await client.post(GENERATE, json={**CAPTION, "prompt": "Winter menu"}, headers=h),
         await client.post(GENERATE, json=CAPTION, headers=_with_key(secret, second_workspace, "k")),
-        await client.post(f"{GENERATE}?dry_run=true", json=CAPTION, headers=h),
     ):
         assert response.status_code == 422, response.text
         assert response.json()["error"]["code"] == "IDEMPOTENCY_KEY_MISMATCH"
@@ -597,3 +596,64 @@ def test_only_posts_can_opt_in() -> None:
         @router.patch("/thing", dependencies=[Idempotent])
         async def thing(auth: CalendarWrite) -> dict[str, str]:
             return {}
+
+
+# --- dry runs -----------------------------------------------------------------------------------
+
+
+async def test_a_dry_run_neither_claims_nor_stores_the_key(
+    client: httpx.AsyncClient, app: FastAPI, factory: Factory
+) -> None:
+    """Quoting first and then sending the real call with the same key works: the dry run
+    creates nothing, so the key stands for the real call alone (and is still checked for
+    form, as the real call would)."""
+    tenant, secret = await _tenant(app, factory)
+    h = _with_key(secret, tenant.workspace_id, "quote-then-go")
+    stored = await count_rows(app, IdempotencyKey)
+    for _ in range(2):
+        dry = await client.post(f"{GENERATE}?dry_run=true", json=CAPTION, headers=h)
+        assert dry.status_code == 200, dry.text
+        assert dry.json()["dry_run"] is True
+        assert "idempotent-replayed" not in dry.headers
+    assert await count_rows(app, IdempotencyKey) == stored
+
+    real = await client.post(GENERATE, json=CAPTION, headers=h)
+    assert real.status_code == 200, real.text
+    assert "generation_id" in real.json()
+    assert "idempotent-replayed" not in real.headers
+    # a dry run after it is still a dry run, not the stored answer
+    after = await client.post(f"{GENERATE}?dry_run=true", json=CAPTION, headers=h)
+    assert after.json()["dry_run"] is True
+    assert "idempotent-replayed" not in after.headers
+    replayed = await client.post(GENERATE, json=CAPTION, headers=h)
+    assert replayed.headers["idempotent-replayed"] == "true"
+    assert replayed.json() == real.json()
+    assert await count_rows(app, Generation, account_id=tenant.account_id) == 1
+
+    malformed = {**headers(secret, tenant.workspace_id), "Idempotency-Key": "k" * 256}
+    dry_bad = await client.post(f"{GENERATE}?dry_run=true", json=CAPTION, headers=malformed)
+    real_bad = await client.post(GENERATE, json=CAPTION, headers=malformed)
+    assert dry_bad.status_code == real_bad.status_code == 400
+    assert dry_bad.json() == real_bad.json()
+
+
+async def test_dry_run_on_a_route_without_one_keeps_the_key(
+    client: httpx.AsyncClient, app: FastAPI, factory: Factory
+) -> None:
+    """Media upload has no dry run: `?dry_run=true` there is an ordinary upload, so it is
+    run once per key like any other."""
+    tenant, secret = await _tenant(app, factory)
+    h = _with_key(secret, tenant.workspace_id, "upload-once")
+    answers = [
+        await client.post(
+            f"{UPLOAD}?dry_run=true",
+            headers=h,
+            files={"file": ("a.png", _png(), "image/png")},
+            data={"type": "image"},
+        )
+        for _ in range(2)
+    ]
+    assert [a.status_code for a in answers] == [200, 200], answers[0].text
+    assert answers[1].headers["idempotent-replayed"] == "true"
+    assert answers[1].json() == answers[0].json()
+    assert await count_rows(app, Media, account_id=tenant.account_id) == 1

@@ -162,7 +162,7 @@ async def test_reference_mode_uses_the_style_images(api: Api) -> None:
     async with api.app.state.db.read() as session:
         row = await session.get(ImageGeneration, done["image_generation_id"])
     assert row is not None
-    assert (row.mode, row.style_media_ids) == ("reference", [red, orange])
+    assert (row.input_mode, row.style_media_ids) == ("reference", [red, orange])
 
 
 async def test_enhance_prompt_changes_the_picture(api: Api) -> None:

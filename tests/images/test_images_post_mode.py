@@ -89,7 +89,7 @@ async def test_without_prompt_the_first_post_types_caption_is_drawn(api: Api) ->
         "Book a table at"
     )
     stored = await row(api, done["image_generation_id"])
-    assert stored.mode == "post"
+    assert stored.input_mode == "post"
     assert (stored.source_generation_id, stored.source_post_type) == (
         generation_id,
         "instagram-feed",

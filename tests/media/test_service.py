@@ -59,11 +59,15 @@ async def test_get_workspace_media_returns_rows_in_the_order_asked(
         response = await api.upload(image_bytes("PNG", color=color), "image", f"{color}.png")
         ids.append(response.json()["media_id"])
     async with app.state.db.read() as session:
-        found = await get_workspace_media(session, api.tenant.workspace_id, [ids[1], ids[0]])
+        found = await get_workspace_media(
+            session, api.tenant.workspace_id, "live", [ids[1], ids[0]]
+        )
         assert [m.id for m in found] == [ids[1], ids[0]]
-        upper = await get_workspace_media(session, api.tenant.workspace_id, [ids[0].upper()])
+        upper = await get_workspace_media(
+            session, api.tenant.workspace_id, "live", [ids[0].upper()]
+        )
         assert [m.id for m in upper] == [ids[0]]
-        assert await get_workspace_media(session, api.tenant.workspace_id, []) == []
+        assert await get_workspace_media(session, api.tenant.workspace_id, "live", []) == []
 
 
 async def test_media_of_another_workspace_is_not_found(
@@ -77,7 +81,7 @@ async def test_media_of_another_workspace_is_not_found(
     for workspace in (workspace_b, other_account.workspace_id):
         async with app.state.db.read() as session:
             with pytest.raises(NotFound, match=media_id):
-                await get_workspace_media(session, workspace, [media_id])
+                await get_workspace_media(session, workspace, "live", [media_id])
 
 
 async def test_unknown_malformed_and_deleted_ids_are_not_found(
@@ -86,16 +90,16 @@ async def test_unknown_malformed_and_deleted_ids_are_not_found(
     account_id, workspace_id, media_id, _ = await _upload(client, factory)
     async with app.state.db.read() as session:
         with pytest.raises(NotFound, match="'not-a-uuid'"):
-            await get_workspace_media(session, workspace_id, [media_id, "not-a-uuid"])
+            await get_workspace_media(session, workspace_id, "live", [media_id, "not-a-uuid"])
         with pytest.raises(NotFound, match="00000000-0000-4000-8000-000000000000"):
             await get_workspace_media(
-                session, workspace_id, ["00000000-0000-4000-8000-000000000000", media_id]
+                session, workspace_id, "live", ["00000000-0000-4000-8000-000000000000", media_id]
             )
     async with app.state.db.write() as session:
-        await delete_media(session, app.state.storage, account_id, workspace_id, media_id)
+        await delete_media(session, app.state.storage, account_id, workspace_id, None, media_id)
     async with app.state.db.read() as session:
         with pytest.raises(NotFound):
-            await get_workspace_media(session, workspace_id, [media_id])
+            await get_workspace_media(session, workspace_id, "live", [media_id])
 
 
 # --- generated media ------------------------------------------------------------------------
@@ -109,6 +113,7 @@ async def _store_generated(app: FastAPI, tenant: Tenant, **source: object) -> Me
             app.state.storage,
             account_id=tenant.account_id,
             workspace_id=tenant.workspace_id,
+            mode="live",
             **source,  # type: ignore[arg-type]
         ) as media,
         app.state.db.write() as session,
@@ -178,6 +183,7 @@ async def test_the_slow_work_happens_before_the_callers_transaction(
         app.state.storage,
         account_id=tenant.account_id,
         workspace_id=tenant.workspace_id,
+        mode="live",
         data=image_bytes(),
         declared="image",
         file_name="a.png",
@@ -219,6 +225,7 @@ async def test_generated_media_not_added_or_failed_leaves_nothing(
                 storage,
                 account_id=tenant.account_id,
                 workspace_id=tenant.workspace_id,
+                mode="live",
                 data=image_bytes("PNG", (30, 30), "green"),
                 declared="image",
                 file_name="rolled-back.png",
@@ -236,6 +243,7 @@ async def test_generated_media_not_added_or_failed_leaves_nothing(
         storage,
         account_id=tenant.account_id,
         workspace_id=tenant.workspace_id,
+        mode="live",
         data=image_bytes("PNG", (20, 20), "yellow"),
         declared="image",
         file_name="never-added.png",
@@ -247,6 +255,7 @@ async def test_generated_media_not_added_or_failed_leaves_nothing(
             storage,
             account_id=tenant.account_id,
             workspace_id=tenant.workspace_id,
+            mode="live",
             declared="image",
             file_name="nothing.png",
         ):
@@ -286,6 +295,7 @@ async def test_delete_frees_quota_exactly_once_under_concurrent_deletes(
             app.state.storage,
             account_id=account_id,
             workspace_id=workspace_id,
+            mode="live",
             data=image_bytes("JPEG", (50, 50)),
             declared="image",
             file_name="extra.jpg",
@@ -299,7 +309,9 @@ async def test_delete_frees_quota_exactly_once_under_concurrent_deletes(
     async def delete_once() -> bool:
         try:
             async with app.state.db.write() as session:
-                await delete_media(session, app.state.storage, account_id, workspace_id, media_id)
+                await delete_media(
+                    session, app.state.storage, account_id, workspace_id, None, media_id
+                )
         except NotFound:
             return False
         return True
@@ -324,10 +336,10 @@ async def test_delete_checks_the_workspace(
     async with app.state.db.write() as session:
         with pytest.raises(NotFound):
             await delete_media(
-                session, app.state.storage, other.account_id, other.workspace_id, media_id
+                session, app.state.storage, other.account_id, other.workspace_id, None, media_id
             )
         with pytest.raises(NotFound):
-            await delete_media(session, app.state.storage, account_id, workspace_id, "junk")
+            await delete_media(session, app.state.storage, account_id, workspace_id, None, "junk")
     assert await storage_used(app, account_id) == size
     assert await media_rows(app, account_id) == 1
 
@@ -337,7 +349,7 @@ async def test_delete_of_the_last_file_leaves_an_empty_library(
 ) -> None:
     account_id, workspace_id, media_id, _ = await _upload(client, factory)
     async with app.state.db.write() as session:
-        await delete_media(session, app.state.storage, account_id, workspace_id, media_id)
+        await delete_media(session, app.state.storage, account_id, workspace_id, None, media_id)
     assert files_under(app.state.settings.data_dir / "media") == []
     assert await storage_used(app, account_id) == 0
 

@@ -116,7 +116,12 @@ async def test_a_deleted_media_link_is_404(
     assert (await client.get(_local(body["url"]))).status_code == 200
     async with app.state.db.write() as session:
         await delete_media(
-            session, app.state.storage, body["account_id"], body["workspace_id"], body["media_id"]
+            session,
+            app.state.storage,
+            body["account_id"],
+            body["workspace_id"],
+            None,
+            body["media_id"],
         )
     for url in (body["url"], body["thumbnail_url"]):
         response = await client.get(_local(url))

@@ -285,7 +285,9 @@ async def test_upload_serve_process_and_delete_on_s3(
         assert ranged.content == content[10:20]
 
         async with app.state.db.read() as session:
-            (media,) = await get_workspace_media(session, api.tenant.workspace_id, [media_id])
+            (media,) = await get_workspace_media(
+                session, api.tenant.workspace_id, "live", [media_id]
+            )
         async with open_local(app.state.storage, media) as local:
             assert local.read_bytes() == content
             assert local.parent == data_dir / "tmp"
@@ -298,7 +300,12 @@ async def test_upload_serve_process_and_delete_on_s3(
 
         async with app.state.db.write() as session:
             await delete_media(
-                session, app.state.storage, api.tenant.account_id, api.tenant.workspace_id, media_id
+                session,
+                app.state.storage,
+                api.tenant.account_id,
+                api.tenant.workspace_id,
+                None,
+                media_id,
             )
         assert _bucket_keys(s3_endpoint, prefix) == []
         assert await storage_used(app, api.tenant.account_id) == 0

@@ -102,7 +102,7 @@ async def test_orphans_go_and_owned_or_unknown_files_stay(
     # partial write and something that is not ours at all.
     async with app.state.db.write() as session:
         await media_service.delete_media(
-            session, app.state.storage, api.tenant.account_id, api.tenant.workspace_id, gone
+            session, app.state.storage, api.tenant.account_id, api.tenant.workspace_id, None, gone
         )
     (folder / gone).mkdir()
     (folder / gone / "original.png").write_bytes(b"left behind")

@@ -186,6 +186,7 @@ async def test_foreign_and_deleted_media_and_generations_are_refused(
             storage_for(app.state.settings),
             sandbox.tenant.account_id,
             sandbox.tenant.workspace_id,
+            None,
             mine,
         )
     deleted = await sandbox.create(

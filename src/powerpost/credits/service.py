@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from powerpost.credits import repository
 from powerpost.kit.clock import utcnow
 from powerpost.kit.db import Database
+from powerpost.kit.dry_run import Checks
 from powerpost.kit.errors import InsufficientCredits
 from powerpost.kit.ids import new_id
 from powerpost.models import CreditLedgerEntry
@@ -29,6 +30,23 @@ async def balance(session: AsyncSession, account_id: str) -> int:
     value = await repository.balance(session, account_id)
     if value is None:
         raise UnknownAccount(account_id)
+    return value
+
+
+def _insufficient(amount: int, balance_now: int) -> InsufficientCredits:
+    return InsufficientCredits(f"This needs {amount} credits; the balance is {balance_now}")
+
+
+async def require(
+    session: AsyncSession, account_id: str, amount: int, *, checks: Checks | None = None
+) -> int:
+    """Raise the 402 a hold of `amount` would raise now, without holding anything (a dry
+    run's balance check, noted in `checks`); the balance otherwise."""
+    value = await balance(session, account_id)
+    if amount > value:
+        raise _insufficient(amount, value)
+    if checks is not None:
+        checks.add(f"balance covers {amount} credits")
     return value
 
 
@@ -62,10 +80,7 @@ async def _move(
             if amount < 0:
                 after = await repository.debit_if_covered(session, account_id, -amount)
                 if after is None:
-                    raise InsufficientCredits(
-                        f"This needs {-amount} credits; the balance is "
-                        f"{await balance(session, account_id)}"
-                    )
+                    raise _insufficient(-amount, await balance(session, account_id))
             else:
                 after = await repository.credit(session, account_id, amount)
             session.add(

@@ -21,18 +21,22 @@ async def get_generation(session: AsyncSession, generation_id: str) -> Generatio
 
 
 async def get_workspace_generation(
-    session: AsyncSession, workspace_id: str, generation_id: str
+    session: AsyncSession, workspace_id: str, mode: str, generation_id: str
 ) -> Generation | None:
     stmt = select(Generation).where(
-        Generation.id == generation_id, Generation.workspace_id == workspace_id
+        Generation.id == generation_id,
+        Generation.workspace_id == workspace_id,
+        Generation.mode == mode,
     )
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-def workspace_generations(workspace_id: str, status: str | None) -> Select[Generation]:
-    """The generations of a workspace (optionally of one status), unordered: the caller
-    pages through them."""
-    stmt = select(Generation).where(Generation.workspace_id == workspace_id)
+def workspace_generations(workspace_id: str, mode: str, status: str | None) -> Select[Generation]:
+    """The generations of a workspace in one mode (optionally of one status), unordered:
+    the caller pages through them."""
+    stmt = select(Generation).where(
+        Generation.workspace_id == workspace_id, Generation.mode == mode
+    )
     if status is not None:
         stmt = stmt.where(Generation.status == status)
     return stmt

@@ -14,6 +14,7 @@ from powerpost.generation.schemas import (
 )
 from powerpost.kit.actor import actor_from
 from powerpost.kit.deps import AppSettings, ReadSession, WriteSession
+from powerpost.kit.dry_run import DryRun, DryRunFlag
 from powerpost.kit.openapi import error_responses
 from powerpost.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
 from powerpost.kit.routing import ApiRoute, Idempotent
@@ -25,17 +26,24 @@ router = APIRouter(route_class=ApiRoute, tags=["Content"])
     "/content/generate",
     operation_id="generateContent",
     dependencies=[Idempotent],
-    response_model=GenerationStarted,
+    response_model=GenerationStarted | DryRun,
     responses=error_responses(400, 401, 402, 403, 404, 429),
 )
 async def generate_content(
-    auth: ContentGenerate, body: GenerateRequest, session: WriteSession, settings: AppSettings
-) -> GenerationStarted:
+    auth: ContentGenerate,
+    body: GenerateRequest,
+    session: WriteSession,
+    settings: AppSettings,
+    dry_run: DryRunFlag = False,
+) -> GenerationStarted | DryRun:
     """Start writing one caption per platform from a prompt, images (≤ 10) or one video.
 
     Credits are held now (see `credits_used` and `remaining_credits`); poll `status_url`.
+    With `dry_run=true`: every check and the price, nothing started.
     """
-    return await service.start_generation(session, settings, actor_from(auth), body)
+    return await service.start_generation(
+        session, settings, actor_from(auth), body, dry_run=dry_run
+    )
 
 
 @router.get(
@@ -57,9 +65,11 @@ async def list_generations(
     cursor: CursorParam = None,
 ) -> GenerationList:
     """The workspace's generations, newest first; pass `next_cursor` to get the next page."""
+    actor = actor_from(auth)
     page = await service.list_generations(
         session,
-        auth.require_workspace(),
+        actor.workspace_id,
+        actor.mode,
         status=status or None,
         limit=limit,
         cursor=cursor or None,
@@ -82,5 +92,8 @@ async def get_generation(
     auth: ContentRead, generation_id: str, session: ReadSession
 ) -> GenerationDetail:
     """One generation: `outputs` once completed, `error` once failed."""
-    generation = await service.get_generation(session, auth.require_workspace(), generation_id)
+    actor = actor_from(auth)
+    generation = await service.get_generation(
+        session, actor.workspace_id, actor.mode, generation_id
+    )
     return service.detail(generation)

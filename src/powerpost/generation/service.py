@@ -31,6 +31,7 @@ from powerpost.generation.schemas import (
 from powerpost.jobs import paid
 from powerpost.kit.actor import Actor
 from powerpost.kit.clock import iso_z, utcnow
+from powerpost.kit.dry_run import Checks, DryRun
 from powerpost.kit.errors import ValidationError
 from powerpost.kit.ids import new_id, parse_uuid
 from powerpost.kit.lookup import get_or_404
@@ -189,26 +190,41 @@ def _check_media_kinds(media: Sequence[Media]) -> None:
 
 
 async def start_generation(
-    session: AsyncSession, settings: Settings, actor: Actor, body: GenerateRequest
-) -> GenerationStarted:
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    body: GenerateRequest,
+    *,
+    dry_run: bool = False,
+) -> GenerationStarted | DryRun:
+    """Start writing captions, or (`dry_run`) run the same checks and quote the price."""
+    checks = Checks()
     checked = check_request(body, settings)
+    checks.add("request is valid")
     workspace_id = actor.workspace_id
-    media = await get_workspace_media(session, workspace_id, checked.media_ids)
+    media = await get_workspace_media(session, workspace_id, actor.mode, checked.media_ids)
     style: WritingStyleRow | None = None
     if body.writing_style_id is not None:
         style = await styles.get_style(session, workspace_id, body.writing_style_id)
     _check_media_kinds(media)
+    if media:
+        checks.add("media found in this workspace")
+    if style is not None:
+        checks.add("writing style found in this workspace")
 
     images = sum(1 for m in media if m.kind == "image")
     video_seconds = sum(m.duration_seconds or 0.0 for m in media if m.kind == "video")
     price = settings.prices.caption(
         body.research_mode, images, video_seconds or None, len(checked.source_urls)
     )
+    if dry_run:
+        return await paid.quote(session, actor, amount=price, checks=checks)
     now = utcnow()
     generation = Generation(
         id=new_id(),
         account_id=actor.account_id,
         workspace_id=workspace_id,
+        mode=actor.mode,
         api_key_id=actor.api_key_id,
         status="processing",
         prompt=checked.prompt,
@@ -245,7 +261,7 @@ async def start_generation(
     return GenerationStarted(
         generation_id=generation.id,
         status="processing",
-        credits_used=price,
+        credits_used=generation.credits_used,
         remaining_credits=remaining,
         status_url=status_url(generation.id),
     )
@@ -311,11 +327,14 @@ def _outputs(stored: Mapping[str, Any]) -> dict[str, str | YoutubeOutput]:
 
 
 async def get_generation(
-    session: AsyncSession, workspace_id: str, generation_id: str
+    session: AsyncSession, workspace_id: str, mode: str, generation_id: str
 ) -> Generation:
+    """A generation of this workspace and mode; 404 for anything else."""
     return await get_or_404(
         generation_id,
-        lambda canonical: repository.get_workspace_generation(session, workspace_id, canonical),
+        lambda canonical: repository.get_workspace_generation(
+            session, workspace_id, mode, canonical
+        ),
         "Generation not found",
     )
 
@@ -323,6 +342,7 @@ async def get_generation(
 async def list_generations(
     session: AsyncSession,
     workspace_id: str,
+    mode: str,
     *,
     status: str | None,
     limit: int,
@@ -330,7 +350,7 @@ async def list_generations(
 ) -> Page[Generation]:
     return await paginate(
         session,
-        repository.workspace_generations(workspace_id, status),
+        repository.workspace_generations(workspace_id, mode, status),
         Generation.created_at,
         Generation.id,
         limit=limit,

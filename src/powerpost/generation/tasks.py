@@ -170,7 +170,10 @@ class GenerateCaptions:
             if generation is not None and generation.status not in service.FINISHED:
                 try:
                     media = await get_workspace_media(
-                        session, generation.workspace_id, list(generation.media_ids or [])
+                        session,
+                        generation.workspace_id,
+                        generation.mode,
+                        list(generation.media_ids or []),
                     )
                 except NotFound:
                     raise PermanentJobError(
@@ -222,7 +225,7 @@ class GenerateCaptions:
                 post_types=tuple(generation.post_types or ()),
             )
             try:
-                provider = registry.provider_for(ctx.settings, ctx.http)
+                provider = registry.provider_for(ctx.settings, ctx.http, generation.mode)
                 outputs = await provider.write_captions(request)
             except ProviderError as exc:
                 raise provider_failure(exc, code=service.ERROR_CODE) from exc

@@ -16,6 +16,8 @@ Semantics (IETF httpapi draft "The Idempotency-Key HTTP Header Field"; §14):
   server rather than the request: 402 (credits can be topped up), 408, 409 (state
   conflicts), 413 (a storage quota can be freed; an upload refused early was never read
   to its end, so it has no fingerprint), 425 and 429. None of these did any work.
+- A dry run (`?dry_run=true` on a route that offers one) creates nothing and leaves the
+  key alone: it is not claimed, not compared and not stored (`dry_run`).
 - The claim is a row inserted before the work starts (race-free on both databases; see
   repository.insert_claim). A running request renews its lock every `heartbeat` seconds;
   a process that dies stops renewing, the lock lapses after `lock_ttl`, and the next
@@ -170,6 +172,13 @@ class IdempotencyGuard:
         if isinstance(outcome, IdempotencyKey):
             return await self._replay(outcome, fingerprint, receive)
         return await self._run(request, hashed, proceed, outcome, fingerprint, receive)
+
+    async def dry_run(self, request: Request, proceed: Proceed) -> Response:
+        """A dry run creates nothing: a malformed key is refused as for the real call, but
+        the key is neither claimed, checked against a stored answer nor stored, so the real
+        call that follows with the same key runs (and is the one the key stands for)."""
+        read_key(request)
+        return await proceed(request)
 
     # --- claiming ---------------------------------------------------------------------------
 

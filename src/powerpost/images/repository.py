@@ -22,10 +22,12 @@ async def get(
 
 
 async def get_in_workspace(
-    session: AsyncSession, workspace_id: str, generation_id: str
+    session: AsyncSession, workspace_id: str, mode: str, generation_id: str
 ) -> ImageGeneration | None:
     stmt = select(ImageGeneration).where(
-        ImageGeneration.id == generation_id, ImageGeneration.workspace_id == workspace_id
+        ImageGeneration.id == generation_id,
+        ImageGeneration.workspace_id == workspace_id,
+        ImageGeneration.mode == mode,
     )
     return (await session.execute(stmt)).scalar_one_or_none()
 
@@ -65,10 +67,12 @@ class CaptionSource:
 
 
 async def caption_generation(
-    session: AsyncSession, workspace_id: str, generation_id: str
+    session: AsyncSession, workspace_id: str, mode: str, generation_id: str
 ) -> CaptionSource | None:
     stmt = select(Generation).where(
-        Generation.id == generation_id, Generation.workspace_id == workspace_id
+        Generation.id == generation_id,
+        Generation.workspace_id == workspace_id,
+        Generation.mode == mode,
     )
     row = (await session.execute(stmt)).scalar_one_or_none()
     if row is None:

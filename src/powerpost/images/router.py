@@ -11,6 +11,7 @@ from powerpost.images.schemas import (
 )
 from powerpost.kit.actor import actor_from
 from powerpost.kit.deps import AppSettings, ReadSession, WriteSession
+from powerpost.kit.dry_run import DryRun, DryRunFlag
 from powerpost.kit.openapi import error_responses
 from powerpost.kit.routing import ApiRoute, Idempotent
 
@@ -21,7 +22,7 @@ router = APIRouter(route_class=ApiRoute, tags=["Images"])
     "/images/generate",
     operation_id="generateImages",
     dependencies=[Idempotent],
-    response_model=ImageGenerationStarted,
+    response_model=ImageGenerationStarted | DryRun,
     responses=error_responses(400, 401, 402, 403, 404, 409, 429),
 )
 async def generate_images(
@@ -29,12 +30,14 @@ async def generate_images(
     body: ImageGenerateRequest,
     session: WriteSession,
     settings: AppSettings,
-) -> ImageGenerationStarted:
+    dry_run: DryRunFlag = False,
+) -> ImageGenerationStarted | DryRun:
     """Start generating 1–4 images (text, reference or post mode); poll `status_url`.
 
     Credits are held now (quantity × the model's price) and pictures that fail are refunded.
+    With `dry_run=true`: every check and the price, nothing started.
     """
-    return await service.start(session, settings, actor_from(auth), body)
+    return await service.start(session, settings, actor_from(auth), body, dry_run=dry_run)
 
 
 @router.get(
@@ -48,4 +51,4 @@ async def get_image_generation(
     auth: ImagesRead, image_generation_id: str, session: ReadSession, settings: AppSettings
 ) -> ImageGenerationOut:
     """An image generation and its pictures (signed URLs valid for 7 days)."""
-    return await service.get(session, settings, auth.require_workspace(), image_generation_id)
+    return await service.get(session, settings, actor_from(auth), image_generation_id)

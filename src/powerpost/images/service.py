@@ -26,8 +26,9 @@ from powerpost.images.schemas import (
     ImageGenerationStarted,
 )
 from powerpost.jobs import paid
-from powerpost.kit.actor import Actor
+from powerpost.kit.actor import Actor, price_for
 from powerpost.kit.clock import iso_z, utcnow
+from powerpost.kit.dry_run import Checks, DryRun
 from powerpost.kit.errors import Conflict, ValidationError
 from powerpost.kit.ids import new_id, parse_uuid
 from powerpost.kit.job_schemas import JobErrorBody
@@ -132,12 +133,15 @@ def prompt_from_caption(caption: str) -> str:
 
 
 async def _post_source(
-    session: AsyncSession, workspace_id: str, generation_id: str, wanted_type: str | None
+    session: AsyncSession, actor: Actor, generation_id: str, wanted_type: str | None
 ) -> tuple[str, str, str]:
-    """(generation id, post type, caption) of a post-mode request."""
+    """(generation id, post type, caption) of a post-mode request: a caption generation of
+    the actor's workspace and mode."""
     source = await get_or_404(
         generation_id,
-        lambda canonical: repository.caption_generation(session, workspace_id, canonical),
+        lambda canonical: repository.caption_generation(
+            session, actor.workspace_id, actor.mode, canonical
+        ),
         f"Generation '{generation_id[:64]}' not found",
     )
     if source.status != "completed":
@@ -158,9 +162,9 @@ async def _post_source(
 
 
 async def _style_images(
-    session: AsyncSession, workspace_id: str, media_ids: Sequence[str]
+    session: AsyncSession, actor: Actor, media_ids: Sequence[str]
 ) -> list[Media]:
-    found = await get_workspace_media(session, workspace_id, list(media_ids))
+    found = await get_workspace_media(session, actor.workspace_id, actor.mode, list(media_ids))
     for media in found:
         if media.kind != "image":
             raise ValidationError(f"Style image '{media.id}' is a {media.kind}, not an image")
@@ -168,32 +172,46 @@ async def _style_images(
 
 
 async def start(
-    session: AsyncSession, settings: Settings, actor: Actor, body: ImageGenerateRequest
-) -> ImageGenerationStarted:
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    body: ImageGenerateRequest,
+    *,
+    dry_run: bool = False,
+) -> ImageGenerationStarted | DryRun:
+    """Start generating pictures, or (`dry_run`) run the same checks and quote the price."""
+    checks = Checks()
     _check_body(body)
-    workspace_id = actor.workspace_id
-    styles = await _style_images(session, workspace_id, body.style_images or [])
+    checks.add("request is valid")
+    styles = await _style_images(session, actor, body.style_images or [])
+    if styles:
+        checks.add("style images found in this workspace")
 
     prompt = (body.prompt or "").strip()
-    mode = "reference" if styles else "text"
+    input_mode = "reference" if styles else "text"
     source_id: str | None = None
     post_type: str | None = None
     caption: str | None = None
     if body.generation_id is not None:
-        mode = "post"
+        input_mode = "post"
         source_id, post_type, caption = await _post_source(
-            session, workspace_id, body.generation_id, body.source_post_type
+            session, actor, body.generation_id, body.source_post_type
         )
+        checks.add("generation found in this workspace, completed, with a caption")
 
-    unit_price = settings.prices.image(body.model)
+    # test mode holds nothing, so it has nothing per picture to charge either
+    unit_price = price_for(actor.mode, settings.prices.image(body.model))
     total = unit_price * body.quantity
+    if dry_run:
+        return await paid.quote(session, actor, amount=total, checks=checks)
     generation = ImageGeneration(
         id=new_id(),
         account_id=actor.account_id,
-        workspace_id=workspace_id,
+        workspace_id=actor.workspace_id,
+        mode=actor.mode,
         api_key_id=actor.api_key_id,
         status="processing",
-        mode=mode,
+        input_mode=input_mode,
         prompt=prompt or prompt_from_caption(caption or ""),
         prompt_from_caption=not prompt,
         size=body.size,
@@ -222,7 +240,7 @@ async def start(
     return ImageGenerationStarted(
         image_generation_id=generation.id,
         status="processing",
-        credits_used=total,
+        credits_used=generation.credits_used,
         remaining_credits=remaining,
         status_url=status_url(generation.id),
     )
@@ -267,11 +285,14 @@ def render(
 
 
 async def get(
-    session: AsyncSession, settings: Settings, workspace_id: str, generation_id: str
+    session: AsyncSession, settings: Settings, actor: Actor, generation_id: str
 ) -> ImageGenerationOut:
+    """An image generation of the actor's workspace and mode; 404 for anything else."""
     generation = await get_or_404(
         generation_id,
-        lambda canonical: repository.get_in_workspace(session, workspace_id, canonical),
+        lambda canonical: repository.get_in_workspace(
+            session, actor.workspace_id, actor.mode, canonical
+        ),
         "Image generation not found",
     )
     images = await repository.stored_images(session, generation.id)

@@ -54,7 +54,10 @@ class GenerateImages:
             if generation is not None and generation.status not in service.FINISHED:
                 try:
                     styles = await get_workspace_media(
-                        session, generation.workspace_id, list(generation.style_media_ids)
+                        session,
+                        generation.workspace_id,
+                        generation.mode,
+                        list(generation.style_media_ids),
                     )
                 except NotFound:
                     raise PermanentJobError(
@@ -105,7 +108,7 @@ class GenerateImages:
                 caption=generation.caption,
             )
             try:
-                provider = registry.provider_for(ctx.settings, ctx.http)
+                provider = registry.provider_for(ctx.settings, ctx.http, generation.mode)
                 return await provider.generate(request)
             except ProviderError as exc:
                 raise provider_failure(exc, code=service.ERROR_CODE) from exc
@@ -131,6 +134,7 @@ class GenerateImages:
                     storage,
                     account_id=generation.account_id,
                     workspace_id=generation.workspace_id,
+                    mode=generation.mode,
                     data=result.image.data,
                     declared="image",
                     file_name=f"image-{generation.id[:8]}-{position + 1}.{extension}",

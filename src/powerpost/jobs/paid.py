@@ -7,6 +7,9 @@
 Every paid feature (captions, images, videos, publishing) describes itself once as a
 `PaidWork` and uses the same verbs:
 
+- `quote(session, actor, amount=…, checks=…)` instead of `start` for a dry run: the balance
+  check `start` would make (the same 402), and the answer; nothing is written.
+
 - `start(session, work, actor, row, amount=…, reason=…)` in the request's transaction:
   adds the row, holds `amount` credits under `work.reference_of(row)` (402 when not
   covered: the route's transaction rolls back and nothing is left behind) and writes the
@@ -26,6 +29,10 @@ Every paid feature (captions, images, videos, publishing) describes itself once 
   (one job per item): the row only once no item is left unsettled (see below).
   Both conclusions run in the caller's transaction, which should end with `ctx.finish(session)`: the
   outcome, the credit movement, the event and the job's completion commit together.
+
+Test mode spends nothing: for a test-mode actor `start` holds 0 (no ledger entry, no
+balance check) and sets the row's `credits_used` to 0, so the settlement captures nothing;
+the job, its outcome and its webhook event run as in live mode.
 
 Credit movements are idempotent by reference (`credits.service`): a retried or duplicated
 job can never charge or refund twice, and a hold an operator already closed is reported as
@@ -66,8 +73,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from powerpost.credits import service as credits
 from powerpost.jobs.service import enqueue
-from powerpost.kit.actor import Actor
+from powerpost.kit.actor import Actor, price_for
 from powerpost.kit.clock import utcnow
+from powerpost.kit.dry_run import Checks, DryRun
 from powerpost.models.paid_row import PaidJobRow
 from powerpost.webhooks.events import record_event
 
@@ -79,6 +87,7 @@ __all__ = [
     "claim",
     "claim_last",
     "fail",
+    "quote",
     "start",
     "succeed",
 ]
@@ -144,6 +153,10 @@ async def start(
     """
     if payload is not None and payloads is not None:
         raise ValueError("give one payload or a payload per job, not both")
+    # The row lives in the actor's mode, and test mode holds (so later charges) nothing.
+    amount = price_for(actor.mode, amount)
+    row.mode = actor.mode
+    row.credits_used = amount
     session.add(row)
     remaining = await credits.hold(
         session,
@@ -165,6 +178,14 @@ async def start(
             max_attempts=work.max_attempts,
         )
     return remaining
+
+
+async def quote(session: AsyncSession, actor: Actor, *, amount: int, checks: Checks) -> DryRun:
+    """A dry run's end where `start` would begin: the same balance check (402 when a hold of
+    `amount` would be refused; never in test mode, which holds nothing), then the quote."""
+    amount = price_for(actor.mode, amount)
+    await credits.require(session, actor.account_id, amount, checks=checks)
+    return checks.quote(amount)
 
 
 async def claim(session: AsyncSession, work: PaidWork[R], subject_id: str) -> R | None:

@@ -10,7 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-__all__ = ["Actor", "actor_from"]
+__all__ = ["LIVE", "MODES", "TEST", "Actor", "actor_from", "price_for"]
+
+# A key's mode. Test-mode objects are invisible to live keys and the other way round, test
+# mode spends no credits and its AI work always runs on the offline providers.
+LIVE = "live"
+TEST = "test"
+MODES = (LIVE, TEST)
+
+
+def price_for(mode: str, price: int) -> int:
+    """What work priced at `price` costs in `mode`: test mode spends nothing."""
+    return 0 if mode == TEST else price
 
 
 @dataclass(frozen=True)
@@ -20,7 +31,7 @@ class Actor:
     # the key the work was started with (recorded on ledger entries); None when not by a key
     api_key_id: str | None = None
     # the key's mode ("live" or "test"); work started another way is live
-    mode: str = "live"
+    mode: str = LIVE
 
 
 class _Principal(Protocol):

@@ -24,6 +24,7 @@ from typing import Generic, TypeVar
 import httpx
 
 from powerpost.config import Settings
+from powerpost.kit.actor import LIVE, TEST
 from powerpost.kit.job_errors import (
     JOB_CANCELLED,
     JOB_TIMEOUT,
@@ -36,6 +37,7 @@ from powerpost.kit.job_errors import (
 __all__ = [
     "ENHANCE_SUFFIX",
     "MAX_VENDOR_CHARS",
+    "OFFLINE",
     "ProviderError",
     "ProviderFactory",
     "ProviderRegistry",
@@ -46,6 +48,9 @@ __all__ = [
 ]
 
 P = TypeVar("P")
+
+# The built-in provider every family has: no network, no cost; test mode always uses it.
+OFFLINE = "offline"
 
 # A factory gets the settings and the process's shared HTTP client and returns a provider
 # for one job.
@@ -137,6 +142,11 @@ def client_message(error: JobError, *, code: str, subject: str, sentence: bool =
 class ProviderRegistry(Generic[P]):
     """Provider factories by name; `choose` reads the configured name from the settings.
 
+    Work done for a test-mode key always runs on the `offline` provider, whatever the
+    operator configured: test mode spends nothing, so it may not spend a vendor's money
+    either (and gives the same answers without a network). This is the one place that
+    decides it, for captions, images and videos alike.
+
     `register` lets an operator module (loaded with POWERPOST_JOB_MODULES) or a test add a
     back end, or replace a built-in one, without touching the task that uses it. Built-ins
     can be replaced but not removed, so a configured default never silently disappears.
@@ -166,8 +176,13 @@ class ProviderRegistry(Generic[P]):
     def names(self) -> frozenset[str]:
         return frozenset(self._factories)
 
-    def provider_for(self, settings: Settings, http: httpx.AsyncClient) -> P:
-        name = self._choose(settings)
+    def name_for(self, settings: Settings, mode: str = LIVE) -> str:
+        """The provider that does work of `mode` ("live" or "test")."""
+        return OFFLINE if mode == TEST else self._choose(settings)
+
+    def provider_for(self, settings: Settings, http: httpx.AsyncClient, mode: str = LIVE) -> P:
+        """A provider for one job of `mode` (the mode of the row the job works on)."""
+        name = self.name_for(settings, mode)
         factory = self._factories.get(name)
         if factory is None:
             raise ProviderError(f"no {self._kind} provider is registered as {name!r}")

@@ -10,6 +10,9 @@ body with 400 before an unauthenticated caller got 401.)
 A creating POST opts into the `Idempotency-Key` header with `dependencies=[Idempotent]`;
 `ApiRoute` then hands the authorised request to the app's idempotency guard
 (`powerpost.idempotency`), which claims the key before the body is parsed or any work done.
+A dry run of such a route (one that takes `kit.dry_run.DryRunFlag`, asked with
+`?dry_run=true`) creates nothing, so there is nothing to run at most once: the guard only
+checks the header's form, and neither claims nor stores the key.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from fastapi import Depends, Request, Response
 from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute
+
+from powerpost.kit import dry_run
 
 
 @dataclass(frozen=True)
@@ -50,6 +55,10 @@ class IdempotencyGuard(Protocol):
     """Runs `proceed` at most once per Idempotency-Key (app.state.idempotency)."""
 
     async def __call__(self, request: Request, proceed: Proceed) -> Response: ...
+
+    async def dry_run(self, request: Request, proceed: Proceed) -> Response:
+        """Run a dry run: the key's form is checked, the key itself left untouched."""
+        ...
 
 
 class IdempotentMarker:
@@ -94,6 +103,9 @@ class ApiRoute(APIRoute):
         idempotent = self.idempotent = declares_idempotency(self.dependant)
         if idempotent and self.methods != {"POST"}:
             raise RuntimeError(f"Idempotency-Key is for creating POSTs, not {self.path}")
+        # Only a route that takes the flag does less on a dry run; elsewhere the parameter
+        # is ignored and the request does real work, so it keeps its key.
+        dry_runnable = any(param.alias == dry_run.PARAM for param in self.dependant.query_params)
         handler = super().get_route_handler()
 
         async def proceed(request: Request) -> Response:
@@ -122,6 +134,8 @@ class ApiRoute(APIRoute):
             await authorize(request, requirement)
             if idempotent:
                 guard: IdempotencyGuard = request.app.state.idempotency
+                if dry_runnable and dry_run.requested(request):
+                    return await guard.dry_run(request, proceed)
                 return await guard(request, proceed)
             return await proceed(request)
 

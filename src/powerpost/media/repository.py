@@ -6,7 +6,7 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import case, delete, func, select, update
+from sqlalchemy import ColumnElement, case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from powerpost.models import Account, Media, MediaReservation
@@ -66,25 +66,30 @@ async def live_by_id(session: AsyncSession, media_id: str) -> Media | None:
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
+def _in(workspace_id: str, mode: str | None) -> list[ColumnElement[bool]]:
+    """Live media of a workspace in `mode`; None (a person in the dashboard, who owns both
+    modes) for either."""
+    where = [Media.workspace_id == workspace_id, Media.deleted_at.is_(None)]
+    if mode is not None:
+        where.append(Media.mode == mode)
+    return where
+
+
 async def live_in_workspace(
-    session: AsyncSession, workspace_id: str, media_ids: Collection[str]
+    session: AsyncSession, workspace_id: str, mode: str | None, media_ids: Collection[str]
 ) -> Sequence[Media]:
     if not media_ids:
         return []
-    stmt = select(Media).where(
-        Media.workspace_id == workspace_id,
-        Media.id.in_(list(media_ids)),
-        Media.deleted_at.is_(None),
-    )
+    stmt = select(Media).where(*_in(workspace_id, mode), Media.id.in_(list(media_ids)))
     return (await session.execute(stmt)).scalars().all()
 
 
 async def list_in_workspace(
-    session: AsyncSession, workspace_id: str, *, limit: int, offset: int = 0
+    session: AsyncSession, workspace_id: str, mode: str | None, *, limit: int, offset: int = 0
 ) -> Sequence[Media]:
     stmt = (
         select(Media)
-        .where(Media.workspace_id == workspace_id, Media.deleted_at.is_(None))
+        .where(*_in(workspace_id, mode))
         .order_by(Media.created_at.desc(), Media.id.desc())
         .limit(limit)
         .offset(offset)
@@ -92,25 +97,23 @@ async def list_in_workspace(
     return (await session.execute(stmt)).scalars().all()
 
 
-async def count_in_workspace(session: AsyncSession, workspace_id: str) -> int:
-    stmt = select(func.count()).where(
-        Media.workspace_id == workspace_id, Media.deleted_at.is_(None)
-    )
+async def count_in_workspace(session: AsyncSession, workspace_id: str, mode: str | None) -> int:
+    stmt = select(func.count()).where(*_in(workspace_id, mode))
     return int((await session.execute(stmt)).scalar_one())
 
 
 async def mark_deleted(
-    session: AsyncSession, account_id: str, workspace_id: str, media_id: str, now: datetime
+    session: AsyncSession,
+    account_id: str,
+    workspace_id: str,
+    mode: str | None,
+    media_id: str,
+    now: datetime,
 ) -> DeletedMedia | None:
     """Soft-delete a live row exactly once: of concurrent callers only one gets the row back."""
     result = await session.execute(
         update(Media)
-        .where(
-            Media.id == media_id,
-            Media.workspace_id == workspace_id,
-            Media.account_id == account_id,
-            Media.deleted_at.is_(None),
-        )
+        .where(*_in(workspace_id, mode), Media.id == media_id, Media.account_id == account_id)
         .values(deleted_at=now)
         .returning(Media.account_id, Media.file_size, Media.storage_key, Media.thumbnail_key)
         .execution_options(synchronize_session=False)

@@ -41,6 +41,7 @@ async def upload_media(auth: MediaWrite, request: Request) -> MediaUploaded:
             storage,
             account_id=auth.account_id,
             workspace_id=auth.require_workspace(),
+            mode=auth.principal.mode,
             source=upload.path,
             declared=upload.declared,
             file_name=upload.file_name,

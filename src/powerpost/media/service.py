@@ -132,6 +132,7 @@ def _new_media(
     *,
     account_id: str,
     workspace_id: str,
+    mode: str,
     file_name: str,
     origin: str,
 ) -> Media:
@@ -142,6 +143,7 @@ def _new_media(
         id=media_id,
         account_id=account_id,
         workspace_id=workspace_id,
+        mode=mode,
         kind=facts.kind,
         mime_type=facts.mime_type,
         file_name=sanitize_file_name(file_name),
@@ -190,6 +192,7 @@ async def _stage(
     *,
     account_id: str,
     workspace_id: str,
+    mode: str,
     declared: MediaKind,
     file_name: str,
     origin: str,
@@ -205,6 +208,7 @@ async def _stage(
             prep,
             account_id=account_id,
             workspace_id=workspace_id,
+            mode=mode,
             file_name=file_name,
             origin=origin,
         )
@@ -256,6 +260,7 @@ async def create_upload(
     *,
     account_id: str,
     workspace_id: str,
+    mode: str,
     source: Path,
     declared: MediaKind,
     file_name: str,
@@ -271,6 +276,7 @@ async def create_upload(
         source,
         account_id=account_id,
         workspace_id=workspace_id,
+        mode=mode,
         declared=declared,
         file_name=file_name,
         origin="upload",
@@ -291,6 +297,7 @@ async def generated_media(
     *,
     account_id: str,
     workspace_id: str,
+    mode: str,
     data: bytes | None = None,
     path: Path | None = None,
     declared: MediaKind,
@@ -319,6 +326,7 @@ async def generated_media(
             path,
             account_id=account_id,
             workspace_id=workspace_id,
+            mode=mode,
             declared=declared,
             file_name=file_name,
             origin="generated",
@@ -336,15 +344,18 @@ async def generated_media(
 
 
 async def get_workspace_media(
-    session: AsyncSession, workspace_id: str, media_ids: list[str]
+    session: AsyncSession, workspace_id: str, mode: str, media_ids: list[str]
 ) -> list[Media]:
-    """The live media of ``workspace_id`` in the order asked for.
+    """The live media of ``workspace_id`` in ``mode`` in the order asked for.
 
-    Raises `NotFound` naming the first id that is unknown, deleted or of another workspace
-    (all three look the same from outside: no existence oracle across tenants).
+    Raises `NotFound` naming the first id that is unknown, deleted, of another workspace or
+    of the other mode (all look the same from outside: no existence oracle across tenants,
+    and a test key cannot tell which live media exist).
     """
     wanted = {canonical for raw in media_ids if (canonical := parse_uuid(raw)) is not None}
-    found = {m.id: m for m in await repository.live_in_workspace(session, workspace_id, wanted)}
+    found = {
+        m.id: m for m in await repository.live_in_workspace(session, workspace_id, mode, wanted)
+    }
     result: list[Media] = []
     for raw in media_ids:
         media = found.get(parse_uuid(raw) or "")
@@ -380,11 +391,19 @@ def facts_of(media: Media) -> MediaFacts:
 
 
 async def list_media(
-    session: AsyncSession, workspace_id: str, *, limit: int = 60, offset: int = 0
+    session: AsyncSession,
+    workspace_id: str,
+    mode: str | None,
+    *,
+    limit: int = 60,
+    offset: int = 0,
 ) -> tuple[list[Media], int]:
-    """A page of live media, newest first, and the total count."""
-    rows = await repository.list_in_workspace(session, workspace_id, limit=limit, offset=offset)
-    return list(rows), await repository.count_in_workspace(session, workspace_id)
+    """A page of live media in `mode` (None: either, for the person who owns both), newest
+    first, and the total count."""
+    rows = await repository.list_in_workspace(
+        session, workspace_id, mode, limit=limit, offset=offset
+    )
+    return list(rows), await repository.count_in_workspace(session, workspace_id, mode)
 
 
 async def quota_usage(session: AsyncSession, account_id: str) -> tuple[int, int]:
@@ -433,7 +452,12 @@ async def file_for(db: Database, storage: Storage, media_id: str, variant: Varia
 
 
 async def delete_media(
-    session: AsyncSession, storage: Storage, account_id: str, workspace_id: str, media_id: str
+    session: AsyncSession,
+    storage: Storage,
+    account_id: str,
+    workspace_id: str,
+    mode: str | None,
+    media_id: str,
 ) -> None:
     """Soft-delete the row, give the quota back and remove the objects, exactly once.
 
@@ -446,7 +470,7 @@ async def delete_media(
     deleted = None
     if canonical is not None:
         deleted = await repository.mark_deleted(
-            session, account_id, workspace_id, canonical, utcnow()
+            session, account_id, workspace_id, mode, canonical, utcnow()
         )
     if deleted is None:
         raise NotFound("Media not found")

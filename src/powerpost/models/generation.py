@@ -7,7 +7,7 @@ from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from powerpost.kit.db import Base, UTCDateTime
-from powerpost.models.paid_row import PaidJobRow
+from powerpost.models.paid_row import LIVE, MODE_KNOWN, PaidJobRow
 
 GENERATION_STATUSES = ("pending", "processing", "completed", "failed")
 
@@ -22,20 +22,25 @@ class Generation(Base, PaidJobRow):
 
     __tablename__ = "generations"
     __table_args__ = (
-        # Keyset pagination walks (created_at, id) newest first within a workspace.
-        Index("ix_generations_workspace_created_id", "workspace_id", "created_at", "id"),
+        # Keyset pagination walks (created_at, id) newest first within a workspace and mode.
+        Index(
+            "ix_generations_workspace_mode_created_id", "workspace_id", "mode", "created_at", "id"
+        ),
         Index("ix_generations_writing_style_id", "writing_style_id"),
         CheckConstraint(
             "status IN ('pending', 'processing', 'completed', 'failed')", name="status_known"
         ),
         CheckConstraint("research_mode IN ('regular', 'deep')", name="research_mode_known"),
         CheckConstraint("credits_used >= 0", name="credits_used_not_negative"),
+        CheckConstraint(MODE_KNOWN, name="mode_known"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     api_key_id: Mapped[str | None] = mapped_column(String(36))
+    # the key's mode: a test key sees only test generations, a live key only live ones
+    mode: Mapped[str] = mapped_column(String(4), server_default=LIVE)
     status: Mapped[str] = mapped_column(String(16))
     prompt: Mapped[str | None] = mapped_column(Text)
     post_types: Mapped[list[str]] = mapped_column(JSON, default=list)

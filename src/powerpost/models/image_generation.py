@@ -16,7 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from powerpost.kit.db import Base, UTCDateTime
-from powerpost.models.paid_row import PaidJobRow
+from powerpost.models.paid_row import LIVE, MODE_KNOWN, PaidJobRow
 
 GENERATION_STATUSES = ("pending", "processing", "completed", "failed")
 
@@ -34,7 +34,8 @@ class ImageGeneration(Base, PaidJobRow):
         CheckConstraint(
             "status IN ('pending', 'processing', 'completed', 'failed')", name="status_known"
         ),
-        CheckConstraint("mode IN ('text', 'reference', 'post')", name="mode_known"),
+        CheckConstraint("input_mode IN ('text', 'reference', 'post')", name="input_mode_known"),
+        CheckConstraint(MODE_KNOWN, name="mode_known"),
         CheckConstraint("quantity BETWEEN 1 AND 4", name="quantity_range"),
     )
 
@@ -43,7 +44,10 @@ class ImageGeneration(Base, PaidJobRow):
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     api_key_id: Mapped[str | None] = mapped_column(String(36))
     status: Mapped[str] = mapped_column(String(16))
-    mode: Mapped[str] = mapped_column(String(16))
+    # the key's mode ("live" or "test"): the generation and its pictures are seen only in it
+    mode: Mapped[str] = mapped_column(String(4), server_default=LIVE)
+    # what the pictures are made from: a prompt, reference pictures or a post's caption
+    input_mode: Mapped[str] = mapped_column(String(16))
     # What GET shows: the client's prompt, or in post mode without one the caption-derived one.
     prompt: Mapped[str] = mapped_column(Text)
     prompt_from_caption: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -28,11 +28,15 @@ class Media(Base):
         CheckConstraint("kind IN ('image', 'video')", name="kind_known"),
         CheckConstraint("origin IN ('upload', 'generated')", name="origin_known"),
         CheckConstraint("file_size >= 0", name="file_size_not_negative"),
+        CheckConstraint("mode IN ('live', 'test')", name="mode_known"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    # The mode of the key that uploaded or generated it: a test key can use only test media,
+    # a live key only live media.
+    mode: Mapped[str] = mapped_column(String(4), server_default="live")
     kind: Mapped[str] = mapped_column(String(8))
     mime_type: Mapped[str] = mapped_column(String(64))
     file_name: Mapped[str] = mapped_column(String(255))

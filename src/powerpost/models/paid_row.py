@@ -6,6 +6,10 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from sqlalchemy.orm import Mapped
 
+# Every paid row carries the mode of the key that started it ("live" or "test").
+LIVE = "live"
+MODE_KNOWN = "mode IN ('live', 'test')"
+
 
 class PaidJobRow:
     """The columns every paid job's row has, for `jobs.paid` to work on any of them.
@@ -20,6 +24,7 @@ class PaidJobRow:
         id: Mapped[str]
         account_id: Mapped[str]
         workspace_id: Mapped[str]
+        mode: Mapped[str]
         api_key_id: Mapped[str | None]
         status: Mapped[str]
         credits_used: Mapped[int]

@@ -6,7 +6,7 @@ from sqlalchemy import Boolean, CheckConstraint, ForeignKey, Index, Integer, Str
 from sqlalchemy.orm import Mapped, mapped_column
 
 from powerpost.kit.db import Base, UTCDateTime
-from powerpost.models.paid_row import PaidJobRow
+from powerpost.models.paid_row import LIVE, MODE_KNOWN, PaidJobRow
 
 
 class VideoGeneration(Base, PaidJobRow):
@@ -19,12 +19,15 @@ class VideoGeneration(Base, PaidJobRow):
             "status IN ('pending', 'processing', 'completed', 'failed')", name="status_known"
         ),
         CheckConstraint("duration > 0", name="duration_positive"),
+        CheckConstraint(MODE_KNOWN, name="mode_known"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
     api_key_id: Mapped[str | None] = mapped_column(String(36))
+    # the key's mode ("live" or "test"): the generation and its video are seen only in it
+    mode: Mapped[str] = mapped_column(String(4), server_default=LIVE)
     status: Mapped[str] = mapped_column(String(16))
     prompt: Mapped[str] = mapped_column(Text)
     size: Mapped[str] = mapped_column(String(16))

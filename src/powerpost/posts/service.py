@@ -44,13 +44,17 @@ class Author:
 
 
 async def _generation(
-    session: AsyncSession, workspace_id: str, generation_id: str | None
+    session: AsyncSession, author: Author, generation_id: str | None
 ) -> Generation | None:
+    """The completed caption generation a post draws on: of the author's workspace and
+    mode (another mode's is answered exactly as a missing one)."""
     if generation_id is None:
         return None
     canonical = parse_uuid(generation_id)
     found = (
-        await generations.get_workspace_generation(session, workspace_id, canonical)
+        await generations.get_workspace_generation(
+            session, author.workspace_id, author.mode, canonical
+        )
         if canonical is not None
         else None
     )
@@ -85,12 +89,13 @@ def _from_generation(
 
 async def build_items(
     session: AsyncSession,
-    workspace_id: str,
+    author: Author,
     post_id: str,
     items: Sequence[ItemIn],
     generation: Generation | None,
 ) -> list[PostItem]:
-    """Validated item rows for `post_id`; raises naming the first bad item and field."""
+    """Validated item rows for `post_id`; raises naming the first bad item and field.
+    Media must be the author's workspace's and of the author's mode."""
     seen: dict[str, int] = {}
     for index, item in enumerate(items):
         where = f"items[{index}].post_type"
@@ -115,7 +120,9 @@ async def build_items(
             if item.media_ids.index(raw) != position:
                 raise ValidationError(f"items[{index}].media_ids[{position}]: listed twice")
         try:
-            media = await get_workspace_media(session, workspace_id, item.media_ids)
+            media = await get_workspace_media(
+                session, author.workspace_id, author.mode, item.media_ids
+            )
         except NotFound as missing:
             raise NotFound(f"items[{index}].media_ids: {missing.message}") from None
         content, title = _from_generation(generation, platform, item)
@@ -157,7 +164,7 @@ async def create_post(
     items: Sequence[ItemIn],
     generation_id: str | None,
 ) -> tuple[Post, list[PostItem]]:
-    generation = await _generation(session, author.workspace_id, generation_id)
+    generation = await _generation(session, author, generation_id)
     if await repository.count_posts(session, author.workspace_id) >= MAX_POSTS_PER_WORKSPACE:
         raise Conflict("This workspace holds the maximum number of posts; delete some drafts")
     now = utcnow()
@@ -177,7 +184,7 @@ async def create_post(
         updated_at=now,
         published_at=None,
     )
-    rows = await build_items(session, author.workspace_id, post.id, items, generation)
+    rows = await build_items(session, author, post.id, items, generation)
     session.add(post)
     await session.flush()
     session.add_all(rows)
@@ -212,11 +219,9 @@ async def update_post(
     post, _ = await get_post(session, author.workspace_id, author.mode, post_id)
     _require_draft(post, "edited")
     generation = (
-        await _generation(session, author.workspace_id, post.generation_id)
-        if post.generation_id
-        else None
+        await _generation(session, author, post.generation_id) if post.generation_id else None
     )
-    rows = await build_items(session, author.workspace_id, post.id, items, generation)
+    rows = await build_items(session, author, post.id, items, generation)
     await repository.replace_items(session, post.id, rows)
     post.updated_at = utcnow()
     await session.flush()
@@ -339,7 +344,9 @@ async def preview_media(
     session: AsyncSession, workspace_id: str, items: Sequence[PostItem]
 ) -> dict[str, Media]:
     """The live media the items refer to, by id, for previews: a file deleted since the
-    draft was made is simply absent (publishing names it; a preview must still show)."""
+    draft was made is simply absent (publishing names it; a preview must still show).
+    For a person, who sees posts of both modes: each post was checked to use only media of
+    its own mode when it was made."""
     wanted = {media_id for item in items for media_id in item.media_ids}
-    found = await media_repository.live_in_workspace(session, workspace_id, wanted)
+    found = await media_repository.live_in_workspace(session, workspace_id, None, wanted)
     return {m.id: m for m in found}

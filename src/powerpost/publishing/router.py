@@ -2,17 +2,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header
 
 from powerpost.auth.capabilities import PostsPublish
 from powerpost.kit.deps import AppSettings, WriteSession
+from powerpost.kit.dry_run import DryRun, DryRunFlag
 from powerpost.kit.openapi import error_responses
 from powerpost.kit.routing import ApiRoute, Idempotent
 from powerpost.posts.router import author_of
 from powerpost.publishing import service
 from powerpost.publishing.schemas import (
     Cancelled,
-    DryRun,
     PublishStarted,
     Scheduled,
     ScheduleRequest,
@@ -20,12 +20,6 @@ from powerpost.publishing.schemas import (
 
 router = APIRouter(route_class=ApiRoute, tags=["Publishing"])
 
-DryRunFlag = Annotated[
-    bool,
-    Query(
-        description="Run every check and quote the credits without publishing or moving any credits"
-    ),
-]
 TestScenario = Annotated[
     str | None,
     Header(

@@ -1,4 +1,5 @@
-"""The public shapes of the publishing calls (§7) and their dry runs (§14)."""
+"""The public shapes of the publishing calls (§7); their dry runs answer with
+`kit.dry_run.DryRun` (§14)."""
 
 from __future__ import annotations
 
@@ -33,9 +34,3 @@ class Scheduled(BaseModel):
 class Cancelled(BaseModel):
     post_id: str
     status: Literal["draft"]
-
-
-class DryRun(BaseModel):
-    dry_run: Literal[True]
-    credits_required: int
-    checks: list[str] = Field(description="What was checked, in order; all passed")

@@ -19,13 +19,13 @@ from powerpost.config import Settings
 from powerpost.credits import service as credits
 from powerpost.jobs import paid
 from powerpost.jobs.service import enqueue
-from powerpost.kit.actor import Actor
+from powerpost.kit.actor import TEST, Actor, price_for
 from powerpost.kit.clock import iso_z, utcnow
+from powerpost.kit.dry_run import Checks, DryRun
 from powerpost.kit.errors import (
     AlreadyPublished,
     AppError,
     Conflict,
-    InsufficientCredits,
     PlatformNotConnected,
     ValidationError,
 )
@@ -37,14 +37,13 @@ from powerpost.posts.service import Author, get_post
 from powerpost.publishing import repository
 from powerpost.publishing.adapters import connected_platforms
 from powerpost.publishing.sandbox import SCENARIOS
-from powerpost.publishing.schemas import DryRun, PublishStarted, Scheduled
+from powerpost.publishing.schemas import PublishStarted, Scheduled
 
 PUBLISH_ITEM = "publishing.item"
 FIRE_SCHEDULED = "publishing.fire"
 ITEM_MAX_ATTEMPTS = 6
 SCHEDULE_MIN = timedelta(minutes=1)
 SCHEDULE_MAX = timedelta(days=60)
-TEST = "test"
 
 
 def status_url(post_id: str) -> str:
@@ -76,11 +75,13 @@ PUBLISH_ROUND: paid.PaidWork[PublishRound] = paid.PaidWork(
 def price_of(settings: Settings, mode: str, items: Sequence[PostItem]) -> int:
     """The most a round can cost: the publish action and every X item (§10). Test mode
     spends nothing."""
-    if mode == TEST or not items:
+    if not items:
         return 0
     prices = settings.prices
-    return prices.publish_action + prices.publish_per_x_item * sum(
-        1 for i in items if i.platform == "x"
+    return price_for(
+        mode,
+        prices.publish_action
+        + prices.publish_per_x_item * sum(1 for i in items if i.platform == "x"),
     )
 
 
@@ -110,7 +111,7 @@ class _Checked:
     items: list[PostItem]
     sending: list[PostItem]
     price: int
-    checks: list[str]
+    checks: Checks
 
 
 async def _check(
@@ -123,7 +124,8 @@ async def _check(
     retry: bool,
 ) -> _Checked:
     post, items = await get_post(session, author.workspace_id, author.mode, post_id)
-    checks = ["post found in this workspace"]
+    checks = Checks()
+    checks.add("post found in this workspace")
     if post.status not in allowed:
         if retry:
             raise Conflict(
@@ -134,7 +136,7 @@ async def _check(
         if post.status == "draft":
             raise Conflict(f"Only a {' or '.join(allowed)} post can do this; this one is a draft")
         raise AlreadyPublished(f"The post is already {post.status}")
-    checks.append(f"post is {post.status}")
+    checks.add(f"post is {post.status}")
     sending = [i for i in items if i.status == "failed"] if retry else list(items)
     missing = sorted({i.platform for i in sending} - connected_platforms(author.mode))
     if missing:
@@ -142,12 +144,15 @@ async def _check(
             "Connect these platforms to this workspace first: " + ", ".join(missing),
             platforms=missing,
         )
-    checks.append("every platform is connected")
+    checks.add("every platform is connected")
     # Every item's media in one query; an item whose media is not all there is looked up
     # on its own below, so the refusal names it.
     wanted = list(dict.fromkeys(m for item in sending for m in item.media_ids))
     try:
-        by_id = {m.id: m for m in await get_workspace_media(session, author.workspace_id, wanted)}
+        by_id = {
+            m.id: m
+            for m in await get_workspace_media(session, author.workspace_id, author.mode, wanted)
+        }
     except Exception:
         by_id = {}
     for item in sending:
@@ -156,7 +161,7 @@ async def _check(
                 media = [by_id[m] for m in item.media_ids]
             else:
                 media = await get_workspace_media(
-                    session, author.workspace_id, list(item.media_ids)
+                    session, author.workspace_id, author.mode, list(item.media_ids)
                 )
         except Exception as missing_media:
             message = getattr(missing_media, "message", "media not found")
@@ -172,12 +177,9 @@ async def _check(
         )
         if problem is not None:
             raise ValidationError(f"items[{item.position}]: {problem}")
-    checks.append("every item meets its platform's rules")
+    checks.add("every item meets its platform's rules")
     price = price_of(settings, author.mode, sending)
-    balance = await credits.balance(session, author.account_id)
-    if price > balance:
-        raise InsufficientCredits(f"This needs {price} credits; the balance is {balance}")
-    checks.append(f"balance covers {price} credits")
+    await credits.require(session, author.account_id, price, checks=checks)
     return _Checked(post=post, items=items, sending=sending, price=price, checks=checks)
 
 
@@ -254,7 +256,7 @@ async def _open_round(
     allowed = ("partial", "failed") if retry else ("draft",)
     checked = await _check(session, settings, author, post_id, allowed=allowed, retry=retry)
     if dry_run:
-        return DryRun(dry_run=True, credits_required=checked.price, checks=checked.checks)
+        return checked.checks.quote(checked.price)
     await _start_round(session, author, checked, from_statuses=allowed, scenario=scenario)
     return PublishStarted(
         post_id=checked.post.id,
@@ -332,7 +334,7 @@ async def schedule(
     moment = parse_schedule_time(scheduled_at, now)
     checked = await _check(session, settings, author, post_id, allowed=("draft",), retry=False)
     if dry_run:
-        return DryRun(dry_run=True, credits_required=checked.price, checks=checked.checks)
+        return checked.checks.quote(checked.price)
     moved = await repository.move_post(
         session,
         checked.post.id,

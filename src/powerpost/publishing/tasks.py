@@ -85,7 +85,7 @@ async def _outgoing(
     found = {
         m.id: m
         for m in await media_repository.live_in_workspace(
-            session, post.workspace_id, set(item.media_ids)
+            session, post.workspace_id, post.mode, set(item.media_ids)
         )
     }
     missing = [media_id for media_id in item.media_ids if media_id not in found]

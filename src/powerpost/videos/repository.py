@@ -18,10 +18,12 @@ async def get(
 
 
 async def get_in_workspace(
-    session: AsyncSession, workspace_id: str, generation_id: str
+    session: AsyncSession, workspace_id: str, mode: str, generation_id: str
 ) -> VideoGeneration | None:
     stmt = select(VideoGeneration).where(
-        VideoGeneration.id == generation_id, VideoGeneration.workspace_id == workspace_id
+        VideoGeneration.id == generation_id,
+        VideoGeneration.workspace_id == workspace_id,
+        VideoGeneration.mode == mode,
     )
     return (await session.execute(stmt)).scalar_one_or_none()
 

@@ -19,6 +19,7 @@ from powerpost.config import Settings
 from powerpost.jobs import paid
 from powerpost.kit.actor import Actor
 from powerpost.kit.clock import iso_z, utcnow
+from powerpost.kit.dry_run import Checks, DryRun
 from powerpost.kit.errors import ValidationError
 from powerpost.kit.ids import new_id
 from powerpost.kit.job_schemas import JobErrorBody
@@ -93,21 +94,34 @@ def _check_body(body: VideoGenerateRequest) -> None:
 
 
 async def start(
-    session: AsyncSession, settings: Settings, actor: Actor, body: VideoGenerateRequest
-) -> VideoGenerationStarted:
+    session: AsyncSession,
+    settings: Settings,
+    actor: Actor,
+    body: VideoGenerateRequest,
+    *,
+    dry_run: bool = False,
+) -> VideoGenerationStarted | DryRun:
+    """Start generating a video, or (`dry_run`) run the same checks and quote the price."""
+    checks = Checks()
     _check_body(body)
-    workspace_id = actor.workspace_id
+    checks.add("request is valid")
     source: Media | None = None
     if body.source_image is not None:
-        (source,) = await get_workspace_media(session, workspace_id, [body.source_image])
+        (source,) = await get_workspace_media(
+            session, actor.workspace_id, actor.mode, [body.source_image]
+        )
         if source.kind != "image":
             raise ValidationError(f"'source_image' must be an image; '{source.id}' is a video")
+        checks.add("source image found in this workspace")
 
     total = settings.prices.video(body.model, body.duration, body.has_audio)
+    if dry_run:
+        return await paid.quote(session, actor, amount=total, checks=checks)
     generation = VideoGeneration(
         id=new_id(),
         account_id=actor.account_id,
-        workspace_id=workspace_id,
+        workspace_id=actor.workspace_id,
+        mode=actor.mode,
         api_key_id=actor.api_key_id,
         status="processing",
         prompt=body.prompt.strip(),
@@ -136,7 +150,7 @@ async def start(
     return VideoGenerationStarted(
         video_generation_id=generation.id,
         status="processing",
-        credits_used=total,
+        credits_used=generation.credits_used,
         remaining_credits=remaining,
         status_url=status_url(generation.id),
     )
@@ -180,11 +194,14 @@ def render(
 
 
 async def get(
-    session: AsyncSession, settings: Settings, workspace_id: str, generation_id: str
+    session: AsyncSession, settings: Settings, actor: Actor, generation_id: str
 ) -> VideoGenerationOut:
+    """A video generation of the actor's workspace and mode; 404 for anything else."""
     generation = await get_or_404(
         generation_id,
-        lambda canonical: repository.get_in_workspace(session, workspace_id, canonical),
+        lambda canonical: repository.get_in_workspace(
+            session, actor.workspace_id, actor.mode, canonical
+        ),
         "Video generation not found",
     )
     media = await repository.live_media(session, generation.media_id)

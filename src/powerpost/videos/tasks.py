@@ -79,6 +79,7 @@ class GenerateVideo:
                         storage,
                         account_id=generation.account_id,
                         workspace_id=generation.workspace_id,
+                        mode=generation.mode,
                         path=rendered.path,
                         declared="video",
                         file_name=f"video-{generation.id[:8]}.mp4",
@@ -118,7 +119,7 @@ class GenerateVideo:
                 source_image=source_path,
             )
             try:
-                provider = registry.provider_for(ctx.settings, ctx.http)
+                provider = registry.provider_for(ctx.settings, ctx.http, generation.mode)
                 return await provider.generate(request, workdir)
             except ProviderError as exc:
                 raise provider_failure(exc, code=service.ERROR_CODE) from exc

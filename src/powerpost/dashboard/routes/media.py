@@ -124,7 +124,12 @@ async def _page(
     workspace = chosen_workspace(listing, workspace_raw)
     page = page_number(request.query_params.get("page"), MAX_PAGE)
     items, total = await media.list_media(
-        session, workspace.id, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE
+        # A person owns both modes: the page shows live and test media alike.
+        session,
+        workspace.id,
+        None,
+        limit=PAGE_SIZE,
+        offset=(page - 1) * PAGE_SIZE,
     )
     used, quota = await media.quota_usage(session, viewer.account_id)
     response = render(
@@ -175,7 +180,7 @@ async def delete_media(
     workspace = chosen_workspace(listing, form_field(form, "workspace") or None)
     storage: Storage = request.app.state.storage
     try:
-        await media.delete_media(session, storage, viewer.account_id, workspace.id, media_id)
+        await media.delete_media(session, storage, viewer.account_id, workspace.id, None, media_id)
     except NotFound:
         raise PageNotFound() from None
     return redirect(f"{PAGE}?workspace={workspace.id}&deleted=1")

@@ -100,3 +100,27 @@ async def count_in_statuses(
         )
     )
     return int((await session.execute(stmt)).scalar_one())
+
+
+async def newest_in_workspaces(
+    session: AsyncSession, workspace_ids: Sequence[str], limit: int
+) -> list[Post]:
+    """Posts of these workspaces in both modes, newest first (the operator CLI's list)."""
+    if not workspace_ids:
+        return []
+    stmt = (
+        select(Post)
+        .where(Post.workspace_id.in_(list(workspace_ids)))
+        .order_by(Post.created_at.desc(), Post.id.desc())
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def get_in_workspaces(
+    session: AsyncSession, workspace_ids: Sequence[str], post_id: str
+) -> Post | None:
+    if not workspace_ids:
+        return None
+    stmt = select(Post).where(Post.id == post_id, Post.workspace_id.in_(list(workspace_ids)))
+    return (await session.execute(stmt)).scalar_one_or_none()

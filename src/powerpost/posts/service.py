@@ -251,6 +251,33 @@ async def list_posts(
     return page, items
 
 
+
+async def newest_posts(
+    session: AsyncSession, workspace_ids: Sequence[str], *, limit: int
+) -> tuple[list[Post], bool, dict[str, list[PostItem]]]:
+    """An operator's view: the newest posts of these workspaces, live and test together,
+    whether more exist, and each one's items."""
+    found = await repository.newest_in_workspaces(session, workspace_ids, limit + 1)
+    shown = found[:limit]
+    items = await repository.items_of(session, [p.id for p in shown])
+    return shown, len(found) > limit, items
+
+
+async def find_post(
+    session: AsyncSession, workspace_ids: Sequence[str], post_id: str
+) -> tuple[Post, list[PostItem]]:
+    """A post of any of these workspaces, in either mode (an operator's view); 404 else."""
+    canonical = parse_uuid(post_id)
+    post = (
+        await repository.get_in_workspaces(session, workspace_ids, canonical)
+        if canonical is not None
+        else None
+    )
+    if post is None:
+        raise NotFound("Post not found")
+    return post, (await repository.items_of(session, [post.id]))[post.id]
+
+
 def item_out(item: PostItem) -> PostItemOut:
     return PostItemOut(
         item_id=item.id,

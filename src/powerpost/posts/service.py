@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -251,7 +252,6 @@ async def list_posts(
     return page, items
 
 
-
 async def newest_posts(
     session: AsyncSession, workspace_ids: Sequence[str], *, limit: int
 ) -> tuple[list[Post], bool, dict[str, list[PostItem]]]:
@@ -276,6 +276,21 @@ async def find_post(
     if post is None:
         raise NotFound("Post not found")
     return post, (await repository.items_of(session, [post.id]))[post.id]
+
+
+async def calendar_posts(
+    session: AsyncSession,
+    workspace_id: str,
+    mode: str,
+    start: datetime,
+    end: datetime,
+    *,
+    limit: int,
+) -> tuple[list[Post], dict[str, list[PostItem]]]:
+    """What a calendar shows of [start, end): posts scheduled then, or published then,
+    soonest first (at most `limit`), with their items."""
+    found = await repository.on_calendar(session, workspace_id, mode, start, end, limit)
+    return found, await repository.items_of(session, [p.id for p in found])
 
 
 def item_out(item: PostItem) -> PostItemOut:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from powerpost.dashboard.routes import account, api_keys, auth, credits, workspaces
+from powerpost.dashboard.routes import calendar as calendar_pages
 from powerpost.dashboard.routes import media as media_pages
 from powerpost.dashboard.routes import posts as post_pages
 from powerpost.dashboard.routes import writing_styles as writing_style_pages
@@ -16,5 +17,6 @@ router.include_router(workspaces.router)
 router.include_router(credits.router)
 router.include_router(account.router)
 router.include_router(post_pages.router)
+router.include_router(calendar_pages.router)
 router.include_router(media_pages.router)
 router.include_router(writing_style_pages.router)

@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Literal
 
-from sqlalchemy import Select, delete, func, select
+from sqlalchemy import ColumnElement, Select, and_, delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from powerpost.models import Post, PostItem
@@ -100,3 +101,62 @@ async def count_in_statuses(
         )
     )
     return int((await session.execute(stmt)).scalar_one())
+
+
+async def newest_in_workspaces(
+    session: AsyncSession, workspace_ids: Sequence[str], limit: int
+) -> list[Post]:
+    """Posts of these workspaces in both modes, newest first (the operator CLI's list)."""
+    if not workspace_ids:
+        return []
+    stmt = (
+        select(Post)
+        .where(Post.workspace_id.in_(list(workspace_ids)))
+        .order_by(Post.created_at.desc(), Post.id.desc())
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())
+
+
+async def get_in_workspaces(
+    session: AsyncSession, workspace_ids: Sequence[str], post_id: str
+) -> Post | None:
+    if not workspace_ids:
+        return None
+    stmt = select(Post).where(Post.id == post_id, Post.workspace_id.in_(list(workspace_ids)))
+    return (await session.execute(stmt)).scalar_one_or_none()
+
+
+def _calendar_time() -> ColumnElement[datetime | None]:
+    # Where a post stands on a calendar: when it went out, else when it is due to.
+    return func.coalesce(Post.published_at, Post.scheduled_at)
+
+
+async def on_calendar(
+    session: AsyncSession,
+    workspace_id: str,
+    mode: str,
+    start: datetime,
+    end: datetime,
+    limit: int,
+) -> list[Post]:
+    """Posts of one workspace and mode published, or scheduled and not yet published, in
+    [start, end), soonest first, at most `limit`. Drafts have no time; a post that failed
+    on every platform never went out, so it has none either."""
+    stmt = (
+        workspace_posts(workspace_id, mode, None)
+        .where(
+            Post.status != "draft",
+            or_(
+                and_(Post.published_at >= start, Post.published_at < end),
+                and_(
+                    Post.published_at.is_(None),
+                    Post.scheduled_at >= start,
+                    Post.scheduled_at < end,
+                ),
+            ),
+        )
+        .order_by(_calendar_time(), Post.id)
+        .limit(limit)
+    )
+    return list((await session.execute(stmt)).scalars())

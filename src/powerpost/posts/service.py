@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -254,6 +255,47 @@ async def list_posts(
     )
     items = await repository.items_of(session, [p.id for p in page.items])
     return page, items
+
+
+async def newest_posts(
+    session: AsyncSession, workspace_ids: Sequence[str], *, limit: int
+) -> tuple[list[Post], bool, dict[str, list[PostItem]]]:
+    """An operator's view: the newest posts of these workspaces, live and test together,
+    whether more exist, and each one's items."""
+    found = await repository.newest_in_workspaces(session, workspace_ids, limit + 1)
+    shown = found[:limit]
+    items = await repository.items_of(session, [p.id for p in shown])
+    return shown, len(found) > limit, items
+
+
+async def find_post(
+    session: AsyncSession, workspace_ids: Sequence[str], post_id: str
+) -> tuple[Post, list[PostItem]]:
+    """A post of any of these workspaces, in either mode (an operator's view); 404 else."""
+    canonical = parse_uuid(post_id)
+    post = (
+        await repository.get_in_workspaces(session, workspace_ids, canonical)
+        if canonical is not None
+        else None
+    )
+    if post is None:
+        raise NotFound("Post not found")
+    return post, (await repository.items_of(session, [post.id]))[post.id]
+
+
+async def calendar_posts(
+    session: AsyncSession,
+    workspace_id: str,
+    mode: str,
+    start: datetime,
+    end: datetime,
+    *,
+    limit: int,
+) -> tuple[list[Post], dict[str, list[PostItem]]]:
+    """What a calendar shows of [start, end): posts scheduled then, or published then,
+    soonest first (at most `limit`), with their items."""
+    found = await repository.on_calendar(session, workspace_id, mode, start, end, limit)
+    return found, await repository.items_of(session, [p.id for p in found])
 
 
 def item_out(item: PostItem) -> PostItemOut:

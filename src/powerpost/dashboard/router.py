@@ -7,6 +7,7 @@ from fastapi import APIRouter
 from powerpost.dashboard.routes import account, api_keys, auth, credits, workspaces
 from powerpost.dashboard.routes import media as media_pages
 from powerpost.dashboard.routes import posts as post_pages
+from powerpost.dashboard.routes import webhooks as webhook_pages
 from powerpost.dashboard.routes import writing_styles as writing_style_pages
 
 router = APIRouter(include_in_schema=False)
@@ -18,3 +19,4 @@ router.include_router(account.router)
 router.include_router(post_pages.router)
 router.include_router(media_pages.router)
 router.include_router(writing_style_pages.router)
+router.include_router(webhook_pages.router)

@@ -67,7 +67,9 @@ class WebhookDelivery(Base):
 
     __tablename__ = "webhook_deliveries"
     __table_args__ = (
-        UniqueConstraint("endpoint_id", "event_id", name="uq_webhook_deliveries_endpoint_event"),
+        # event first: it also serves "is any delivery of this event still pending" and
+        # the retention sweep, which look deliveries up by event
+        UniqueConstraint("event_id", "endpoint_id", name="uq_webhook_deliveries_event_endpoint"),
         Index("ix_webhook_deliveries_endpoint_created", "endpoint_id", "created_at"),
         Index("ix_webhook_deliveries_created_at", "created_at"),
         CheckConstraint("status IN ('pending', 'succeeded', 'failed')", name="status_known"),

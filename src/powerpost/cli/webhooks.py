@@ -21,7 +21,7 @@ from powerpost.webhooks import service
 from powerpost.webhooks.schemas import EndpointCreate
 from powerpost.workspaces import service as workspaces
 
-POSITION = 45
+POSITION = 55
 group = typer.Typer(
     name="webhooks",
     help="Webhook endpoints of a workspace: add, list, show, rotate, test, disable.",

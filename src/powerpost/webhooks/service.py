@@ -227,6 +227,8 @@ async def update_endpoint(
 
 
 def set_enabled(endpoint: WebhookEndpoint, enabled: bool) -> None:
+    """Enabling clears the reason and the failure clock; disabling by hand says `manual`."""
+    endpoint.updated_at = utcnow()
     if enabled and not endpoint.enabled:
         endpoint.enabled = True
         endpoint.disabled_reason = None

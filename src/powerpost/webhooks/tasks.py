@@ -10,8 +10,7 @@ then see the same `webhook-id` twice, which is what the id is for.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import timedelta
-from typing import Any
+from datetime import datetime, timedelta
 
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -123,7 +122,7 @@ class DeliverWebhook:
         ctx: JobContext,
         session: AsyncSession,
         delivery_id: str,
-        attempted_at: Any,
+        attempted_at: datetime,
         result: signing.AttemptResult,
         *,
         manual: bool,
@@ -205,13 +204,13 @@ class DeliverWebhook:
         await self._settle(ctx, FAILED, f"delivery stopped: {error}")
 
 
-def _conclude(delivery: WebhookDelivery, status: str, now: Any) -> None:
+def _conclude(delivery: WebhookDelivery, status: str, now: datetime) -> None:
     delivery.status = status
     delivery.next_attempt_at = None
     delivery.finished_at = now
 
 
-def _disable(endpoint: WebhookEndpoint, reason: str, now: Any) -> None:
+def _disable(endpoint: WebhookEndpoint, reason: str, now: datetime) -> None:
     endpoint.enabled = False
     endpoint.disabled_reason = reason
     endpoint.disabled_at = now

@@ -37,6 +37,8 @@ from powerpost.media.sweep import PeriodicSweep
 from powerpost.posts.router import router as posts_router
 from powerpost.publishing.router import router as publishing_router
 from powerpost.videos.router import router as videos_router
+from powerpost.webhooks.router import router as webhooks_router
+from powerpost.webhooks.sweep import periodic_sweep as webhook_sweep
 from powerpost.workspaces.router import router as workspaces_router
 
 API_PREFIX = "/api/v1"
@@ -58,6 +60,7 @@ def api_router() -> APIRouter:
     router.include_router(calendar_router)
     router.include_router(posts_router)
     router.include_router(publishing_router)
+    router.include_router(webhooks_router)
     return router
 
 
@@ -76,9 +79,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         if app.state.jobs.dispatch:
             app.state.media_sweep.start()
             app.state.idempotency_sweep.start()
+            app.state.webhook_sweep.start()
         try:
             yield
         finally:
+            await app.state.webhook_sweep.stop()
             await app.state.idempotency_sweep.stop()
             await app.state.media_sweep.stop()
             await app.state.jobs.stop()
@@ -107,6 +112,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.authorizer = KeyAuthorizer(db, app.state.hasher, limiter)
     app.state.idempotency = IdempotencyGuard(db)
     app.state.idempotency_sweep = PeriodicKeySweep(db)
+    app.state.webhook_sweep = webhook_sweep(db, settings)
     # Embedded (the default): this process also runs jobs and the dispatcher; otherwise it
     # only kicks them to the workers.
     embedded = settings.jobs.embedded

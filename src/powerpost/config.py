@@ -102,6 +102,24 @@ class ProviderSettings:
 
 
 @dataclass(frozen=True)
+class WebhookSettings:
+    """Webhook delivery (§12). Whether http:// and loopback receivers are allowed is the
+    providers' `allow_http_urls` / `allow_loopback_urls` (one rule for every outbound URL)."""
+
+    # A receiver must answer within this many seconds (the contract says 10); lowered only
+    # by tests, which cannot wait 10 s for every slow-receiver case.
+    timeout: float = 10.0
+    max_endpoints: int = 10
+    retention_days: int = 30
+    # An endpoint that has failed every attempt for this long is disabled and flagged.
+    disable_after_hours: float = 72.0
+    # How long the previous secret keeps signing after a rotation.
+    rotation_overlap_hours: float = 24.0
+    # Seconds between retention sweeps in the dispatching process (0 turns them off).
+    sweep_interval: float = 3600.0
+
+
+@dataclass(frozen=True)
 class Settings:
     data_dir: Path
     database_url: str
@@ -114,6 +132,7 @@ class Settings:
     rate_limits: RateLimits = field(default_factory=RateLimits)
     jobs: JobSettings = field(default_factory=JobSettings)
     providers: ProviderSettings = field(default_factory=ProviderSettings)
+    webhooks: WebhookSettings = field(default_factory=WebhookSettings)
     prices: PriceTable = field(default_factory=PriceTable)
     max_json_body_bytes: int = 1_048_576
     storage_quota_bytes: int = 10 * 1024**3
@@ -422,6 +441,11 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         rate_limits=rate_limits,
         jobs=_job_settings(get),
         providers=_provider_settings(get),
+        webhooks=WebhookSettings(
+            timeout=_seconds(
+                "POWERPOST_WEBHOOK_TIMEOUT", get("POWERPOST_WEBHOOK_TIMEOUT"), 10.0, minimum=0.05
+            ),
+        ),
         prices=prices,
         storage_quota_bytes=(
             _int("POWERPOST_STORAGE_QUOTA_BYTES", quota, minimum=1) if quota else 10 * 1024**3

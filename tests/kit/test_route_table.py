@@ -47,4 +47,8 @@ def test_presets_match_the_contract() -> None:
     assert PRESETS["read_write"] == frozenset(SCOPES)
     assert PRESETS["read_draft"] == frozenset(SCOPES) - {"posts:publish"}
     assert PRESETS["read_only"] == {s for s in SCOPES if s.endswith(":read")}
-    assert len(SCOPES) == 14
+    # the fourteen of §2 and the webhook extension's two (§14)
+    assert len(SCOPES) == 16
+    assert {"webhooks:read", "webhooks:write"} <= PRESETS["read_draft"]
+    assert "webhooks:read" in PRESETS["read_only"]
+    assert "webhooks:write" not in PRESETS["read_only"]

@@ -22,6 +22,8 @@ SCOPES: Final[tuple[str, ...]] = (
     "calendar:read",
     "calendar:write",
     "analytics:read",
+    "webhooks:read",
+    "webhooks:write",
 )
 
 # Which endpoints each scope opens, for the dashboard's scope picker and the docs.
@@ -40,6 +42,8 @@ SCOPE_ENDPOINTS: Final[dict[str, str]] = {
     "calendar:read": "GET /calendar/entries, GET /calendar/entries/{id}",
     "calendar:write": "POST /calendar/entries, PATCH/DELETE /calendar/entries/{id}",
     "analytics:read": "GET /post-items/{post_item_id}/analytics",
+    "webhooks:read": "GET /webhooks, GET /webhooks/{id}, GET /webhooks/{id}/deliveries",
+    "webhooks:write": "POST /webhooks, PATCH/DELETE /webhooks/{id}, rotate, test, redeliver",
 }
 
 PRESETS: Final[dict[str, frozenset[str]]] = {

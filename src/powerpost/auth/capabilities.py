@@ -29,6 +29,8 @@ __all__ = [
     "RequestAuth",
     "VideosGenerate",
     "VideosRead",
+    "WebhooksRead",
+    "WebhooksWrite",
 ]
 
 AccountRead = Annotated[RequestAuth, Depends(Requirement("account:read", workspace=False))]
@@ -45,3 +47,6 @@ PostsPublish = Annotated[RequestAuth, Depends(Requirement("posts:publish", works
 CalendarRead = Annotated[RequestAuth, Depends(Requirement("calendar:read", workspace=True))]
 CalendarWrite = Annotated[RequestAuth, Depends(Requirement("calendar:write", workspace=True))]
 AnalyticsRead = Annotated[RequestAuth, Depends(Requirement("analytics:read", workspace=True))]
+# Draft Only keys get both (the seed: everything but publishing); Read Only gets :read.
+WebhooksRead = Annotated[RequestAuth, Depends(Requirement("webhooks:read", workspace=True))]
+WebhooksWrite = Annotated[RequestAuth, Depends(Requirement("webhooks:write", workspace=True))]

@@ -8,6 +8,7 @@ from powerpost.dashboard.routes import account, api_keys, auth, credits, workspa
 from powerpost.dashboard.routes import calendar as calendar_pages
 from powerpost.dashboard.routes import media as media_pages
 from powerpost.dashboard.routes import posts as post_pages
+from powerpost.dashboard.routes import webhooks as webhook_pages
 from powerpost.dashboard.routes import writing_styles as writing_style_pages
 
 router = APIRouter(include_in_schema=False)
@@ -20,3 +21,4 @@ router.include_router(post_pages.router)
 router.include_router(calendar_pages.router)
 router.include_router(media_pages.router)
 router.include_router(writing_style_pages.router)
+router.include_router(webhook_pages.router)

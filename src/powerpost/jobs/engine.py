@@ -233,7 +233,20 @@ class JobEngine:
                 log.warning("the job broker did not shut down cleanly", exc_info=True)
         if self._owns_http and self.http is not None:
             await self.http.aclose()
+        await self._close_state()
         log.info("job engine %s stopped", self.worker_id)
+
+    async def _close_state(self) -> None:
+        """Close the per-process clients handlers cached in `state` (webhook delivery's
+        guarded client, storage), once no job can use them any more."""
+        for name, value in list(self.state.items()):
+            close = getattr(value, "aclose", None)
+            if callable(close):
+                del self.state[name]  # a restarted engine opens a fresh one
+                try:
+                    await close()
+                except Exception:
+                    log.warning("could not close %r", type(value).__name__, exc_info=True)
 
     async def _stop_receiver(self, receiver: asyncio.Task[None]) -> None:
         """Wait for the stream receiver to finish its running kicks, then stop it; never

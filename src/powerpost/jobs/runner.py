@@ -12,6 +12,7 @@ from powerpost.jobs.engine import JobEngine
 from powerpost.kit.db import Database
 from powerpost.media.storage import storage_for
 from powerpost.media.sweep import PeriodicSweep
+from powerpost.webhooks.sweep import periodic_sweep as webhook_sweep
 
 log = logging.getLogger("powerpost.jobs")
 
@@ -36,13 +37,16 @@ async def _run_engine(settings: Settings, *, execute: bool, dispatch: bool) -> N
         grace_hours=settings.media_sweep_grace_hours,
     )
     key_sweeper = PeriodicKeySweep(db)
+    hook_sweeper = webhook_sweep(db, settings)
     try:
         await engine.start()
         sweeper.start()
         if dispatch:
             key_sweeper.start()
+            hook_sweeper.start()
         await stop.wait()
     finally:
+        await hook_sweeper.stop()
         await key_sweeper.stop()
         await sweeper.stop()
         await engine.stop()

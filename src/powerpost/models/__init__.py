@@ -15,6 +15,7 @@ from powerpost.models.media_reservation import MediaReservation
 from powerpost.models.paid_row import PaidJobRow
 from powerpost.models.post import Post, PostItem, PublishAttempt, PublishRound, SandboxPost
 from powerpost.models.video_generation import VideoGeneration
+from powerpost.models.webhook_endpoint import WebhookAttempt, WebhookDelivery, WebhookEndpoint
 from powerpost.models.webhook_event import WebhookEvent
 from powerpost.models.workspace import Workspace
 from powerpost.models.writing_style import WritingStyleRow
@@ -42,6 +43,9 @@ __all__ = [
     "PublishRound",
     "SandboxPost",
     "VideoGeneration",
+    "WebhookAttempt",
+    "WebhookDelivery",
+    "WebhookEndpoint",
     "WebhookEvent",
     "Workspace",
     "WritingStyleRow",

@@ -2,7 +2,8 @@
 
 A job's outcome and the event announcing it commit together or not at all, so a client is
 never told about a generation that rolled back, and a committed outcome always has its
-event waiting for delivery (delivery itself lives elsewhere and reads these rows).
+event waiting for delivery: the event's delivery rows and their jobs are written in that
+same transaction too (`deliveries.fan_out`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from powerpost.kit.clock import iso_z, utcnow
 from powerpost.kit.ids import new_id
 from powerpost.models import WebhookEvent
+from powerpost.webhooks.deliveries import fan_out
 
 # Contract §12, including the [decision] events for videos and partially published posts.
 WEBHOOK_EVENTS: tuple[str, ...] = (
@@ -67,4 +69,23 @@ async def record_event(
         delivered_at=None,
     )
     session.add(row)
+    await fan_out(session, row)
     return row.id
+
+
+# Sent only by "send test event", to one endpoint, whatever it subscribes to.
+TEST_EVENT = "webhook.test"
+
+
+def test_event(*, workspace_id: str, endpoint_id: str) -> WebhookEvent:
+    """An outbox row for a test delivery; the caller adds it and creates its delivery."""
+    now = utcnow()
+    data = {"endpoint_id": endpoint_id, "message": "A test event from PowerPost"}
+    return WebhookEvent(
+        id=new_id(),
+        workspace_id=workspace_id,
+        event=TEST_EVENT,
+        payload=envelope(event=TEST_EVENT, workspace_id=workspace_id, data=data, at=now),
+        created_at=now,
+        delivered_at=None,
+    )

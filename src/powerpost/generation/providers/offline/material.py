@@ -36,6 +36,7 @@ from powerpost.generation.providers.offline.text import (
     _words,
     _words_to_title,
 )
+from powerpost.kit.phrases import is_english, kind_of
 
 
 @dataclass
@@ -56,6 +57,9 @@ class _Material:
     # the emoji of a prompt with no words in it: decoration where the emoji level allows
     symbols: str = ""
     post_types: tuple[str, ...] = ()
+    # what the prompt's opening is: a topic phrase, a statement or a question
+    kind: str = "topic"
+    english: bool = True
 
 
 def _signoff(examples: Sequence[str]) -> str | None:
@@ -238,6 +242,13 @@ def _gather(request: CaptionRequest) -> _Material:
     intent = next(
         (name for name, pattern in _INTENT_PATTERNS if pattern.search(intent_text)), "general"
     )
+    kind = "topic"
+    if topic is None and statements:
+        kind = "question" if kind_of(statements[0]) == "question" else "statement"
+        if statements[0].rstrip("\"'”’)").endswith("?"):
+            kind = "question"
+    if kind == "question":
+        intent = "question"
 
     # a question names a focus only when one clearly recurs; otherwise it stays open
     focus: str | None = None
@@ -272,4 +283,6 @@ def _gather(request: CaptionRequest) -> _Material:
         title_source=title_source,
         symbols="" if prompt else _emoji_run(given_prompt),
         post_types=request.post_types,
+        kind=kind,
+        english=is_english(prompt) if prompt else True,
     )

@@ -216,7 +216,7 @@ def _words_to_title(text: str) -> str:
     small = {"a", "an", "and", "as", "at", "but", "by", "for", "in", "of", "on", "or", "the", "to"}
     out: list[str] = []
     for i, word in enumerate(text.split()):
-        if word.isupper() or any(ch.isupper() for ch in word[1:]):
+        if word.isupper() or any(ch.isupper() for ch in word[1:]) or "://" in word:
             out.append(word)
         elif i > 0 and word.lower() in small:
             out.append(word.lower())

@@ -245,7 +245,15 @@ def _open_class(
     if verbish and low in _VERB_BASE_SET and after_break and nxt in ("PREP", "DET", "PRON", "ADV"):
         return "VERB"  # "..., listen at", "and share it"
     if starts:
-        capital_run = word[:1].isupper() and i + 1 < len(raw) and raw[i + 1][0][:1].isupper()
+        after = [w for w, _, _ in raw[i + 1 : i + 3]]
+        capital_run = (
+            word[:1].isupper()
+            and bool(after)
+            and (
+                after[0][:1].isupper()
+                or (after[0] in _NAME_PARTICLES and len(after) > 1 and after[1][:1].isupper())
+            )
+        )
         if verbish and (low in _VERB_BASE_SET) and nxt in ("DET", "PRON", "PREP", "ADV", "NUM"):
             return "VERB"
         if (word.isupper() and len(word) > 1) or (capital_run and not verbish):

@@ -374,7 +374,10 @@ def _draft_for(voice: _Voice) -> _Draft:
         keep_first_body=keep_first,
     )
     place = _KICKER_PLACE.get(platform)
-    if place and m.kind == "statement" and m.english and not m.topic and m.statements:
+    # a headline ("Cozy bakery storefront at sunrise") takes a kicker only for a clear
+    # intent; "Quick update!" before a description would read oddly
+    kicked = m.kind == "statement" or (m.kind == "headline" and m.intent != "general")
+    if place and kicked and m.english and not m.topic and m.statements:
         line = compose.kicker(m.intent, voice.tone_name, hook, seed)
         if line and place == "alone":
             draft.body.insert(0, draft.hook)

@@ -243,8 +243,12 @@ def _gather(request: CaptionRequest) -> _Material:
         (name for name, pattern in _INTENT_PATTERNS if pattern.search(intent_text)), "general"
     )
     kind = "topic"
+    english = is_english(prompt) if prompt else True
     if topic is None and statements:
-        kind = "question" if kind_of(statements[0]) == "question" else "statement"
+        # a headline is a phrase kept whole (too long or too exact for a template)
+        kind = {"question": "question", "topic": "headline"}.get(
+            kind_of(statements[0]) if english else "statement", "statement"
+        )
         if statements[0].rstrip("\"'”’)").endswith("?"):
             kind = "question"
     if kind == "question":
@@ -284,5 +288,5 @@ def _gather(request: CaptionRequest) -> _Material:
         symbols="" if prompt else _emoji_run(given_prompt),
         post_types=request.post_types,
         kind=kind,
-        english=is_english(prompt) if prompt else True,
+        english=english,
     )

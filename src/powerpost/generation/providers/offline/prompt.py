@@ -49,8 +49,11 @@ _INTENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     # first match wins: the narrower intents come before the broad "announce"
     (
         "quote",
-        re.compile(r"^\s*[\"“]|\bquote of the\b|\bas [A-Z]\w+(?: [A-Z]\w+)* said\b|—\s*[A-Z]"),
+        re.compile(
+            r"^\s*[\"“]|\b(?i:quote of the)\b|\b[Aa]s [A-Z]\w+(?: [A-Z]\w+)* said\b|—\s*[A-Z]"
+        ),
     ),
+    ("notice", re.compile(r"\b(?:reminder|heads up|closed|schedule change|please note)\b", re.I)),
     ("hiring", re.compile(r"\b(?:hiring|join our team|open roles?|open positions?)\b", re.I)),
     ("team", re.compile(r"\b(?:meet \w+ \w+, our new|welcome \w+(?: \w+)? to the team)\b", re.I)),
     (
@@ -121,11 +124,14 @@ _HEADLINE_MARKS = re.compile(r"[:=+|]|\d")
 def _topic_ok(phrase: str) -> bool:
     """A topic to set into a template: a short noun phrase. A headline with a colon,
     figures or many words ("Flash sale: 2 for 1 this weekend") is kept as written."""
-    if _looks_like_statement(phrase) or not _has_words_only(phrase):
+    if not _has_words_only(phrase) or phrase.endswith(("!", "?")):
         return False
     listing = re.match(r"\s*(?:\d+|how|why|what|when|where)\b", phrase, re.I) is not None
     if listing:
+        # "Why stretching after a run matters": a topic although it has a verb
         return len(phrase.split()) <= 16 and ":" not in phrase
+    if _looks_like_statement(phrase):
+        return False
     return len(phrase.split()) <= 8 and not _HEADLINE_MARKS.search(phrase)
 
 

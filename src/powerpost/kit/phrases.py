@@ -236,6 +236,8 @@ def _open_class(
             return "VERB"
         return "PROPER" if word[:1].isupper() and not starts else "NOUN"
     if ing:
+        if low in _VERB_FORMS and nxt in ("DET", "PRON"):
+            return "VERB"  # "a post announcing our launch"
         if prev in ("DET", "NUM") or (prev in ("NOUN", "PROPER", "ADJ") and not starts):
             return "NOUN"
         return "VERB"

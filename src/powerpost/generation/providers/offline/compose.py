@@ -73,7 +73,8 @@ def inline(topic: str) -> str:
     if not tokens:
         return topic
     first = tokens[0]
-    if first.text[:1].isupper() and first.tag not in ("PROPER",) and not first.text.isupper():
+    acronym = len(first.text) > 1 and first.text.isupper()
+    if first.text[:1].isupper() and first.tag != "PROPER" and not acronym and first.text != "I":
         return first.text[:1].lower() + topic[1:]
     return topic
 

@@ -207,7 +207,9 @@ def _gather(request: CaptionRequest) -> _Material:
     facts = _select_facts(sources, query, avoid, deep, max_words) if sources else []
 
     titles = [_clean_title(s.title) for s in sources if s.title]
-    segments: list[tuple[str, float]] = [(prompt, 3.0)]
+    # the prompt's own words without its instructions ("Write a post announcing ...")
+    said = " ".join([parsed.topic or "", *parsed.statements]).strip() if prompt else ""
+    segments: list[tuple[str, float]] = [(said or prompt, 3.0)]
     if parsed.topic:
         segments.append((parsed.topic, 1.0))
     if media is not None and media.file_words:

@@ -218,3 +218,12 @@ async def test_a_question_stays_a_question() -> None:
     for platform, text in texts.items():
         assert "What's your favourite way to spend a rainy Sunday?" in text, platform
         assert "about what's" not in text.lower()
+
+
+async def test_a_link_at_the_end_gets_no_full_stop_glued_to_it() -> None:
+    texts = _texts(
+        await captions_for("Read our full 2024 impact report at https://example.com/impact")
+    )
+    for platform, text in texts.items():
+        assert "https://example.com/impact" in text, platform
+        assert "https://example.com/impact." not in text, platform

@@ -276,6 +276,9 @@ def _open_class(
     before = tags[back] if back >= 0 else "START"
     if verbish and low not in _VERB_BASE_SET and before in ("NOUN", "PROPER", "NUM"):
         return "VERB"  # "Version 3.4 adds", "Sales grew", "our bar opens Friday"
+    plural_subject = before == "NOUN" and raw[back][0].lower().endswith("s")
+    if verbish and low in _VERB_BASE_SET and plural_subject and nxt in ("PREP", "DET", "PRON"):
+        return "VERB"  # "founders make with", "our cafes serve the"
     if verbish and low in _VERB_BASE_SET and prev == "CONJ" and i > 1:
         return "VERB"
     if word[:1].isupper() or (any(ch.isupper() for ch in word[1:]) and _has_letter(word)):

@@ -48,6 +48,14 @@ def _taggable_word(word: str, head: bool) -> bool:
     return head or word[:1].isupper()
 
 
+def _generic_lead(words: Sequence[str]) -> bool:
+    """A first word that opens the phrase without narrowing it: "all", "new", or a generic
+    plural before another noun ("mistakes first-time founders make": a clause, not a name)."""
+    key = _norm_key(words[0])
+    plural = key.endswith("s") and len(words) > 1 and key in _GENERIC_NOUNS
+    return key in _GENERIC_MODIFIERS or plural
+
+
 def _add_name(out: list[tuple[tuple[str, ...], float, bool]], run: Sequence[str]) -> None:
     if len(run) > 1:
         out.append((tuple(run[:4]), _NAME, False))
@@ -67,7 +75,7 @@ def _phrases(text: str) -> list[tuple[tuple[str, ...], float, bool]]:
     for chunk in noun_chunks(text):
         words = list(chunk.words)
         proper = list(chunk.proper)
-        while words and not proper[0] and _norm_key(words[0]) in _GENERIC_MODIFIERS:
+        while words and not proper[0] and _generic_lead(words):
             words.pop(0)
             proper.pop(0)
         if not words:

@@ -104,6 +104,8 @@ def _end_sentence(text: str) -> str:
     text = text.rstrip(" ,;:-–—")
     if not text:
         return text
+    if re.search(r"(?:https?://|www\.)\S+$", text):
+        return text  # a full stop glued to a link would break it on most networks
     if text[-1] in ".!?…" or (text[-1] in "\"')”’" and len(text) > 1 and text[-2] in ".!?"):
         return text
     return text + "."

@@ -694,11 +694,13 @@ async def test_an_image_only_caption_carries_tags_from_what_it_shows() -> None:
 async def test_a_video_only_caption_carries_tags_from_what_it_shows() -> None:
     outputs = await _write(media=(_video(),))
     instagram = TAG_RE.findall(_body(outputs["instagram"]))
-    assert instagram == ["#Video", "#ShortVideo", "#VerticalVideo", "#Teal", "#White"]
+    # one tag per word: #ShortVideo says "video" already, so no #Video beside it
+    assert instagram == ["#ShortVideo", "#VerticalFormat", "#Teal", "#White"]
     youtube = TAG_RE.findall(_body(outputs["youtube"]))
-    # a 42-second vertical video: YouTube's #Shorts hint after the first three
-    assert youtube == ["#Video", "#ShortVideo", "#VerticalVideo", "#Shorts", "#Teal"]
-    assert TAG_RE.findall(_body(outputs["x"])) == ["#Video", "#ShortVideo"]
+    # a 42-second vertical video: YouTube's #Shorts hint after the first three, in place
+    # of #ShortVideo (the same word)
+    assert youtube == ["#VerticalFormat", "#Teal", "#White", "#Shorts"]
+    assert TAG_RE.findall(_body(outputs["x"])) == ["#ShortVideo", "#VerticalFormat"]
 
     long_wide = MediaInput(
         kind="video",

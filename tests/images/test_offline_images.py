@@ -25,7 +25,7 @@ from powerpost.images.providers.offline import (
 )
 from powerpost.kit.cards import drawing
 from powerpost.kit.cards.palette import COLOR_WORDS, contrast_ratio
-from powerpost.kit.cards.words import key_phrase
+from powerpost.kit.cards.words import card_headline
 
 Pixel = tuple[int, int, int]
 
@@ -187,17 +187,54 @@ async def test_provider_output_is_the_rendered_card() -> None:
         assert result.image.data == encode_png(render_card(request, result.index).image)
 
 
-def test_key_phrase_drops_filler() -> None:
-    assert key_phrase("Create an image of an ocean blue sunset over the harbour") == (
-        "Ocean Blue Sunset Harbour",
-        "",
-    )
-    assert key_phrase("please generate a photo of our new iPhone case in NASA style")[0] == (
-        "New iPhone Case NASA"
-    )
-    head, rest = key_phrase("alpha bravo charlie delta echo foxtrot golf hotel india")
-    assert head == "Alpha Bravo Charlie Delta Echo Foxtrot Golf"
-    assert rest == "hotel india"
+@pytest.mark.parametrize(
+    ("prompt", "expected"),
+    [
+        (
+            "A cozy bakery storefront at sunrise, fresh croissants in the window",
+            ("A cozy bakery storefront at sunrise", "Fresh croissants in the window"),
+        ),
+        (
+            "cozy bakery storefront at sunrise with fresh croissants in the window",
+            ("Cozy bakery storefront at sunrise", "With fresh croissants in the window"),
+        ),
+        (
+            "Create an image of an ocean blue sunset over the harbour",
+            ("An ocean blue sunset over the harbour", ""),
+        ),
+        (
+            "please generate a photo of our new iPhone case in NASA style",
+            ("Our new iPhone case in NASA style", ""),
+        ),
+        (
+            "time-lapse of dough rising in a rustic kitchen",
+            ("Time-lapse of dough rising in a rustic kitchen", ""),
+        ),
+        ("Grand opening this Saturday", ("Grand opening this Saturday", "")),
+        ("Summer sale: 30% off everything", ("Summer sale", "30% off everything")),
+        ("!!! ???", ("", "")),
+    ],
+)
+def test_the_headline_is_the_main_noun_phrase(prompt: str, expected: tuple[str, str]) -> None:
+    # articles and prepositions stay: a headline, not keyword salad
+    assert card_headline(prompt) == expected
+
+
+def test_a_long_headline_is_bounded() -> None:
+    card = render_card(_request("y" * 3000))
+    assert len(card.layout.headline) <= 90
+
+
+@pytest.mark.parametrize("size", ["square", "portrait", "landscape", "feed"])
+def test_every_size_renders_a_headline(size: ImageSize) -> None:
+    prompts = ["A cozy bakery storefront at sunrise", "Grand opening", "ocean blue sunset"]
+    boxes = set()
+    for prompt in prompts:
+        card = render_card(_request(prompt, size=size, enhance_prompt=True))
+        assert card.layout.text_box is not None
+        assert card.layout.headline == card_headline(prompt)[0]
+        boxes.add((card.layout.style, card.layout.text_box))
+    assert len(boxes) > 1  # the layout follows the prompt, not one template
 
 
 def test_post_mode_uses_the_captions_first_sentence() -> None:
@@ -216,7 +253,8 @@ def test_enhance_prompt_adds_finish_not_a_new_design() -> None:
     assert plain.layout.style == enhanced.layout.style
     assert plain.layout.palette == enhanced.layout.palette
     assert plain.layout.subtitle is None
-    assert enhanced.layout.subtitle == "Light flour dust"  # key words past the headline
+    # the rest of the description past the headline's noun phrase
+    assert enhanced.layout.subtitle == "With morning light and flour dust"
     corner = (0, 0, 40, 40)
     assert sum(_mean(_pixels(enhanced.image.crop(corner), 8))) < sum(
         _mean(_pixels(plain.image.crop(corner), 8))

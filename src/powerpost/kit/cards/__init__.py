@@ -11,13 +11,13 @@ What a card is made of:
   with their dominant colours.
 - background: a gradient with geometric decoration (circles, stripes, rings or blocks) or,
   with references, a blurred and darkened crop of one reference.
-- headline: the prompt's significant words (filler such as "create an image of" dropped),
-  or in post mode the caption's first sentence; wrapped, sized to fit, drawn light or dark
+- headline: the prompt's main noun phrase with its articles and prepositions (the request
+  around it, "create an image of", dropped), or in post mode the caption's first sentence; wrapped, sized to fit, drawn light or dark
   by measured WCAG contrast, with a translucent scrim when neither reaches 4.5:1.
 - variations: picture `index` rotates the layout and the palette's roles.
 - `enhance_prompt`: the offline stand-in for prompt rewriting adds finish, never content:
   an accent rule above the headline, a soft edge vignette and a smaller subtitle line with
-  the remaining key words of the prompt (or the caption's second sentence in post mode).
+  the rest of the prompt's description (or the prompt's headline in post mode).
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ from powerpost.kit.cards.palette import (
 from powerpost.kit.cards.words import (
     _HEADLINE_MAX_CHARS,
     _shorten,
-    key_phrase,
+    card_headline,
     sentences,
 )
 
@@ -151,7 +151,7 @@ def render_card(
     if request.enhance_prompt:
         canvas = _vignette(canvas)
 
-    box = _text_region((width, height), style, margin)
+    box = _text_region((width, height), style, margin, variant=seed[1])
     text_box: tuple[int, int, int, int] | None = None
     text_color = _LIGHT_TEXT
     font_size = 0
@@ -161,7 +161,9 @@ def render_card(
             box,
             headline,
             subtitle if request.enhance_prompt else None,
-            centered=style in ("diagonal", "radial"),
+            # a short headline on a wide or square card reads best centred, like a title
+            centered=style in ("diagonal", "radial")
+            or (len(headline.split()) <= 3 and width >= height),
             accent=palette[2] if request.enhance_prompt else None,
         )
     return Card(
@@ -183,16 +185,14 @@ def _copy_for(request: CardSource) -> tuple[str, str | None]:
         parts = sentences(request.caption)
         headline = _shorten(parts[0], _HEADLINE_MAX_CHARS) if parts else ""
         if request.prompt.strip():
-            prompt_head, prompt_rest = key_phrase(request.prompt)
-            subtitle = " ".join(p for p in (prompt_head, prompt_rest) if p)
+            subtitle = card_headline(request.prompt)[0]
         else:
             subtitle = parts[1] if len(parts) > 1 else ""
         if headline:
             return headline, _shorten(subtitle, 80) or None
-    headline, rest = key_phrase(request.prompt)
-    # seven words can still be thousands of characters ("yyyy…"): bound what gets laid out
-    subtitle = _shorten(rest[:1].upper() + rest[1:], 80)
-    return _shorten(headline, _HEADLINE_MAX_CHARS), subtitle or None
+    head, rest = card_headline(request.prompt)
+    # nine words can still be thousands of characters ("yyyy…"): bound what gets laid out
+    return _shorten(head, _HEADLINE_MAX_CHARS), _shorten(rest, 80) or None
 
 
 def _palette_text(request: CardSource) -> str:

@@ -178,10 +178,14 @@ def _font(size: int, *, bold: bool) -> Font:
 
 
 def _text_region(
-    size: tuple[int, int], style: Style, margin_share: float
+    size: tuple[int, int], style: Style, margin_share: float, variant: int = 0
 ) -> tuple[int, int, int, int]:
+    """Where the copy goes: by style, by the canvas's shape, and on a tall canvas by
+    `variant` (a story's headline sits in its upper third or across its middle)."""
     width, height = size
     margin = round(min(width, height) * margin_share)
+    if height > width * 1.2 and style in ("diagonal", "radial") and variant % 2:
+        return (margin, round(height * 0.1), width - margin, round(height * 0.45))
     if style == "bands":
         return (margin, round(height * 0.5), width - margin, height - margin)
     if style == "blocks":

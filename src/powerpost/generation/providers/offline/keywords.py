@@ -1,4 +1,11 @@
-"""Significant words and phrases of the material, and the hashtags they become."""
+"""Significant phrases of the material, and the hashtags they become.
+
+Hashtags come from noun phrases and names, never from single function words, verbs or
+adjectives: "Announcing our Black Friday sale: 30% off all running shoes" gives
+#BlackFriday and #RunningShoes, not #Black #Friday #sale #running. A name outranks a
+compound, a compound outranks a lone noun, and a lone noun that says nothing on its own
+(#sale, #tips, #office) is never a tag.
+"""
 
 from __future__ import annotations
 
@@ -6,13 +13,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from powerpost.generation.providers.offline.text import (
-    _CHUNK_SPLIT_RE,
-    _is_content,
-    _norm_key,
-    _split_sentences,
-    _words,
+from powerpost.generation.providers.offline.text import _norm_key, _split_sentences, _stem
+from powerpost.generation.providers.offline.vocabulary import (
+    _GENERIC_MODIFIERS,
+    _GENERIC_NOUNS,
+    _STOP_WORDS,
 )
+from powerpost.kit.phrases import is_english, noun_chunks
 
 
 @dataclass(frozen=True)
@@ -24,89 +31,118 @@ class _Keyword:
     spread: int = 1  # in how many pieces of material (prompt, titles, facts) it occurs
 
 
-def _extract_keywords(segments: Sequence[tuple[str, float]]) -> list[_Keyword]:
-    """Significant words and phrases of two or three words, weighted by where they appear.
+# how specific each kind of phrase is: the first tags are the most specific ones
+_NAME, _ONE_NAME, _COMPOUND, _HEAD = 3.0, 2.6, 2.5, 1.0
+_ADJECTIVE_END = re.compile(r"(?:ive|ous|ful|less|able|ible|ish|ly|ed|est)$")
+_PROPER_RUN = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][\w'’]*(?:\s+[A-Z][\w'’]*)*")
 
-    A phrase must recur, or stand alone as a whole run of content words in a weighty
-    segment (prompt, title, file name): "cold brew" in "our cold brew is back"; a two-word
-    phrase that mostly occurs inside an accepted three-word one ("brew coffee" in
-    "cold brew coffee") is a fragment and is dropped in its favour.
+
+def _taggable_word(word: str, head: bool) -> bool:
+    key = _norm_key(word)
+    if key in _STOP_WORDS or key in _GENERIC_NOUNS or len(key) < 3:
+        return False
+    if not any(ch.isalpha() for ch in key) or sum(ch.isdigit() for ch in key) * 2 > len(key):
+        return False
+    if _ADJECTIVE_END.search(key) and not word[:1].isupper():
+        return False
+    return head or word[:1].isupper()
+
+
+def _generic_lead(words: Sequence[str]) -> bool:
+    """A first word that opens the phrase without narrowing it: "all", "new", or a generic
+    plural before another noun ("mistakes first-time founders make": a clause, not a name)."""
+    key = _norm_key(words[0])
+    plural = key.endswith("s") and len(words) > 1 and key in _GENERIC_NOUNS
+    return key in _GENERIC_MODIFIERS or plural
+
+
+def _add_name(out: list[tuple[tuple[str, ...], float, bool]], run: Sequence[str]) -> None:
+    if len(run) > 1:
+        out.append((tuple(run[:4]), _NAME, False))
+    elif run and _taggable_word(run[0], True):
+        out.append(((run[0],), _ONE_NAME, False))
+
+
+def _phrases(text: str) -> list[tuple[tuple[str, ...], float, bool]]:
+    """(words, specificity, needs recurring) for every candidate phrase in `text`."""
+    out: list[tuple[tuple[str, ...], float, bool]] = []
+    if not is_english(text):
+        # the word lists only read English: keep the names, which need no grammar
+        for sentence in _split_sentences(text) or [text]:
+            for match in _PROPER_RUN.finditer(sentence):
+                _add_name(out, match.group(0).split()[:3])
+        return out
+    for chunk in noun_chunks(text):
+        words = list(chunk.words)
+        proper = list(chunk.proper)
+        while words and not proper[0] and _generic_lead(words):
+            words.pop(0)
+            proper.pop(0)
+        if not words:
+            continue
+        if any(proper) and not all(proper) and len(words) <= 3:
+            names = [w for w, p in zip(words, proper, strict=True) if p]
+            if len(names) == 1 and not _taggable_word(names[0], True):
+                # "rainy Sunday", "perfect Monday": the name alone says nothing
+                out.append((tuple(words), _COMPOUND, False))
+                continue
+        # names: runs of proper words inside the phrase
+        common: list[str] = []
+        run: list[str] = []
+        for word, is_proper in zip(words, proper, strict=True):
+            if is_proper:
+                run.append(word)
+                continue
+            _add_name(out, run)
+            run = []
+            common.append(word)
+        _add_name(out, run)
+        if len(common) == len(words) and len(words) >= 2:
+            out.append((tuple(words[-3:]), _COMPOUND, False))
+            if len(words) >= 3:
+                out.append((tuple(words[-2:]), _COMPOUND, True))
+                out.append((tuple(words[-3:-1]), _COMPOUND, True))
+        # a lone common word only as the head of its phrase: "starter", never "sourdough"
+        last = words[-1]
+        if not proper[-1] and _taggable_word(last, True):
+            out.append(((last,), _HEAD, False))
+    return out
+
+
+def _extract_keywords(segments: Sequence[tuple[str, float]]) -> list[_Keyword]:
+    """Candidate hashtags of the material, most specific and best supported first.
+
+    score = specificity (name 3, compound 2.5, lone noun 1) x the segment's weight,
+    summed over every occurrence; a phrase that only appears inside a longer one must
+    recur to count ("cold brew" in "cold brew coffee"); plurals fold into singulars.
     """
     scores: dict[str, float] = {}
     order: dict[str, int] = {}
     surfaces: dict[str, dict[str, int]] = {}
-    strong: dict[str, bool] = {}
     counts: dict[str, int] = {}
+    needs: dict[str, bool] = {}
     seen_in: dict[str, set[int]] = {}
-
-    def add(words: Sequence[str], weight: float, segment: int, whole: bool = False) -> None:
-        key = " ".join(_norm_key(w) for w in words)
-        surface = " ".join(words)
-        scores[key] = scores.get(key, 0.0) + weight
-        order.setdefault(key, len(order))
-        forms = surfaces.setdefault(key, {})
-        forms[surface] = forms.get(surface, 0) + 1
-        strong[key] = strong.get(key, False) or (whole and weight >= 2)
-        counts[key] = counts.get(key, 0) + 1
-        seen_in.setdefault(key, set()).add(segment)
-
-    def flush(run: list[str], weight: float, segment: int) -> None:
-        for size in (2, 3):
-            for start in range(len(run) - size + 1):
-                add(run[start : start + size], weight, segment, whole=size == len(run))
-
     for segment, (text, weight) in enumerate(segments):
-        for sentence in _split_sentences(text) or [text]:
-            sentence_start = True
-            for chunk in _CHUNK_SPLIT_RE.split(sentence):
-                run: list[str] = []
-                for word in _words(chunk):
-                    surface = word.replace("’", "'")
-                    if surface.lower().endswith("'s"):
-                        surface = surface[:-2]
-                    if _is_content(word):
-                        # a capital at the start of a sentence says nothing about the word
-                        keep_case = not sentence_start or surface.isupper()
-                        shown = surface if keep_case else surface.lower()
-                        run.append(shown)
-                        add([shown], weight, segment)
-                    else:
-                        flush(run, weight, segment)
-                        run = []
-                    sentence_start = False
-                flush(run, weight, segment)
-
-    # fold a plural into its singular when both occur
-    for key in sorted(scores):
-        singular = key[:-1] if key.endswith("s") and not key.endswith("ss") else None
-        if singular and singular in scores:
-            scores[singular] += scores.pop(key)
-            strong[singular] = strong[singular] or strong[key]
-            counts[singular] += counts.pop(key)
-            seen_in[singular] |= seen_in[key]
-
-    def accepted(key: str) -> bool:
-        return " " not in key or strong[key] or counts[key] >= 2
-
-    trigrams = [k for k in scores if k.count(" ") == 2 and accepted(k)]
+        for words, specificity, must_recur in _phrases(text):
+            key = " ".join(_stem(_norm_key(w)) for w in words)
+            scores[key] = scores.get(key, 0.0) + specificity * weight
+            order.setdefault(key, len(order))
+            forms = surfaces.setdefault(key, {})
+            surface = " ".join(words)
+            forms[surface] = forms.get(surface, 0) + 1
+            counts[key] = counts.get(key, 0) + 1
+            needs[key] = needs.get(key, True) and must_recur
+            seen_in.setdefault(key, set()).add(segment)
     keywords: list[_Keyword] = []
     for key, score in scores.items():
-        size = key.count(" ") + 1
-        if not accepted(key):
-            continue
-        if size == 2 and any(
-            f" {key} " in f" {t} " and scores[t] >= 0.75 * score for t in trigrams
-        ):
+        if needs[key] and counts[key] < 2:
             continue
         forms = surfaces[key]
         display = max(forms, key=lambda f: (forms[f], -list(forms).index(f)))
         tag = _hashtag(display)
         if tag is None:
             continue
-        weight = (1.0, 1.6, 1.8)[size - 1]
-        if size == 1 and key.endswith(("ed", "ly")):
-            weight = 0.5  # most likely a verb or an adverb: a weak tag
-        keywords.append(_Keyword(key, display, tag, score * weight, len(seen_in[key])))
+        keywords.append(_Keyword(key, display, tag, score, len(seen_in[key])))
     keywords.sort(key=lambda k: (-k.score, order[k.key]))
     return keywords
 
@@ -116,14 +152,15 @@ def _hashtag(display: str) -> str | None:
     parts = [p for p in parts if p]
     if not parts:
         return None
-    if len(parts) == 1:
-        word = parts[0]
-        body = word if word.isupper() or word[:1].isupper() else word.lower()
-    else:
-        body = "".join(p if p.isupper() else p[:1].upper() + p[1:] for p in parts)
+    body = "".join(p if p[1:] != p[1:].lower() else p[:1].upper() + p[1:] for p in parts)
     if body.isdigit() or len(body) > 30 or "_" in body:
         return None
     return "#" + body
+
+
+def _tag_words(keyword: _Keyword) -> set[str]:
+    """The words a tag stands for, plural folded: #RunningShoes and #Shoe share one."""
+    return {_stem(_norm_key(w)) for w in re.split(r"[\s\-]+", keyword.display) if w}
 
 
 def _tags_of(keywords: Sequence[_Keyword]) -> set[str]:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from powerpost.generation.fitting import without_angle_brackets
 from powerpost.generation.providers.base import EmojiUse
+from powerpost.generation.providers.offline import compose
+from powerpost.generation.providers.offline.keywords import _tag_words
 from powerpost.generation.providers.offline.material import _Material
 from powerpost.generation.providers.offline.media import _MediaFacts
 from powerpost.generation.providers.offline.text import (
@@ -35,6 +37,7 @@ class _Draft:
     signoff: str | None = None
     tags: list[str] = field(default_factory=list)
     keep_first_body: bool = False  # body[0] is the user's own words: trim it, never drop it
+    kicker: str | None = None  # a sentence of its own before the hook ("Big news!")
 
 
 @dataclass(frozen=True)
@@ -44,6 +47,7 @@ class _Voice:
     tone: _Tone
     emoji: EmojiUse
     tag_count: int
+    tone_name: str = "neutral"
 
     def pick(self, options: Sequence[_T], slot: str) -> _T:
         return _pick(options, self.material.seed, self.platform, slot)
@@ -93,13 +97,28 @@ def _hook_text(voice: _Voice) -> tuple[str, list[str], bool]:
     """The opening line, the statements left for the body, and whether body[0] is the user's."""
     m = voice.material
     if m.topic:
-        templates = voice.tone.hooks.get(m.intent) or voice.tone.hooks["general"]
-        template = voice.pick(templates, "hook")
-        hook = template.format(t=m.topic, T=_cap(m.topic))
-        return _cap(hook), list(m.statements), bool(m.statements)
+        seed = compose.seed_of(m.seed, voice.platform, "hook")
+        tone_hooks = voice.tone.hooks.get(m.intent) or voice.tone.hooks["general"]
+        hook = compose.topic_hook(m.topic, voice.tone_name, tone_hooks, seed)
+        return hook, list(m.statements), bool(m.statements)
     if m.statements:
         return m.statements[0], list(m.statements[1:]), len(m.statements) > 1
     return _cap(m.focus or "here's the latest") + ".", [], False
+
+
+def _opening(d: _Draft) -> str:
+    return f"{d.kicker} {d.hook}" if d.kicker else d.hook
+
+
+# where a kicker stands: its own first paragraph, before the statement on the same line,
+# or nowhere (a YouTube description opens with the substance; the title is the hook)
+_KICKER_PLACE = {
+    "instagram": "alone",
+    "linkedin": "alone",
+    "tiktok": "inline",
+    "facebook": "inline",
+    "x": "inline",
+}
 
 
 def _facts_for(
@@ -150,32 +169,28 @@ def _media_description(mf: _MediaFacts) -> str:
 
 
 def _choose_tags(voice: _Voice) -> list[str]:
+    """The first `tag_count` keywords, each for words no earlier tag stands for: never
+    #BlackFriday beside #BlackFridaySale, nor #Shoes beside #RunningShoes."""
     count = voice.tag_count
-    if count <= 0:
-        return []
     chosen: dict[str, str] = {}  # lowercase tag -> tag
-    deferred: list[str] = []
     words_taken: set[str] = set()
     for keyword in voice.material.keywords:
         if len(chosen) >= count:
             break
-        words = set(keyword.key.split())
-        # prefer new words over re-spelling tagged ones (#ColdBrew first, #cold only to fill)
-        if words <= words_taken:
-            deferred.append(keyword.tag)
+        words = _tag_words(keyword)
+        if words & words_taken or keyword.tag.lower() in chosen:
             continue
-        chosen.setdefault(keyword.tag.lower(), keyword.tag)
+        chosen[keyword.tag.lower()] = keyword.tag
         words_taken |= words
-    for tag in deferred:
-        if len(chosen) >= count:
-            break
-        chosen.setdefault(tag.lower(), tag)
     return list(chosen.values())
 
 
 def _closing(voice: _Voice) -> tuple[str | None, str | None]:
     m = voice.material
-    cta = m.cta or voice.tone.cta.get(voice.platform) or _BASE_CTA.get(voice.platform)
+    by_intent = None
+    if voice.platform in ("instagram", "tiktok", "facebook") and m.english:
+        by_intent = compose.intent_cta(m.intent)
+    cta = m.cta or by_intent or voice.tone.cta.get(voice.platform) or _BASE_CTA.get(voice.platform)
     signoff = m.signoff
     if signoff and cta and _contains_phrase(cta, signoff):
         signoff = None
@@ -197,6 +212,8 @@ def _fit(voice: _Voice, draft: _Draft, render: Callable[[_Voice, _Draft], str]) 
             draft.body.pop()
         elif draft.signoff:
             draft.signoff = None
+        elif draft.kicker:
+            draft.kicker = None
         elif draft.media:
             draft.media = None
         elif draft.question:
@@ -256,11 +273,12 @@ def _render_tiktok(voice: _Voice, d: _Draft) -> str:
     rest = [voice.paragraph(" ".join(d.body), 0) if d.body else "", d.media or ""]
     rest += [voice.call(d.cta) or "", d.signoff or "", " ".join(d.tags)]
     tail = " ".join(p for p in rest if p)
-    return voice.hook(d.hook) + ("\n" + tail if tail else "")
+    return voice.hook(_opening(d)) + ("\n" + tail if tail else "")
 
 
 def _render_x(voice: _Voice, d: _Draft) -> str:
-    parts = [voice.hook(d.hook), *d.body, d.media or "", voice.call(d.cta) or "", d.signoff or ""]
+    parts = [voice.hook(_opening(d)), *d.body, d.media or "", voice.call(d.cta) or ""]
+    parts.append(d.signoff or "")
     text = " ".join(p for p in parts if p)
     return f"{text} {' '.join(d.tags)}" if d.tags else text
 
@@ -277,7 +295,7 @@ def _render_youtube(voice: _Voice, d: _Draft) -> str:
 
 
 def _render_facebook(voice: _Voice, d: _Draft) -> str:
-    parts = [voice.hook(d.hook)]
+    parts = [voice.hook(_opening(d))]
     if d.body:
         parts.append(voice.paragraph(" ".join(d.body), 0))
     if d.points:
@@ -326,10 +344,19 @@ def _draft_for(voice: _Voice) -> _Draft:
             media_line = _media_line(voice) if m.media.count > 1 and not m.media.colours else None
     if platform in ("x", "linkedin") and body:
         media_line = None
+    seed = compose.seed_of(m.seed, platform, "compose")
     question = None
-    if platform in ("facebook", "linkedin"):
-        if m.focus:
-            question = voice.pick(voice.tone.questions, "question").format(k=m.focus)
+    if platform in ("facebook", "linkedin") and m.kind != "question":
+        by_intent = compose.intent_question(m.intent, seed) if m.english else None
+        # a focus from the user's own words reads right only as their whole topic phrase
+        plain_topic = (
+            m.focus == m.topic and m.topic is not None and compose.topic_shape(m.topic) == "noun"
+        ) or not (m.topic or m.statements)
+        if by_intent:
+            question = by_intent
+        elif m.focus and plain_topic:
+            focus = compose.inline(m.focus)
+            question = voice.pick(voice.tone.questions, "question").format(k=focus)
         else:
             question = voice.tone.open_question
     cta, signoff = _closing(voice)
@@ -346,6 +373,17 @@ def _draft_for(voice: _Voice) -> _Draft:
         tags=[],
         keep_first_body=keep_first,
     )
+    place = _KICKER_PLACE.get(platform)
+    # a headline ("Cozy bakery storefront at sunrise") takes a kicker only for a clear
+    # intent; "Quick update!" before a description would read oddly
+    kicked = m.kind == "statement" or (m.kind == "headline" and m.intent != "general")
+    if place and kicked and m.english and not m.topic and m.statements:
+        line = compose.kicker(m.intent, voice.tone_name, hook, seed)
+        if line and place == "alone":
+            draft.body.insert(0, draft.hook)
+            draft.hook, draft.keep_first_body = line, True
+        elif line:
+            draft.kicker = line
     if platform == "youtube":
         tags = _choose_tags(voice)
         mf = m.media
@@ -358,7 +396,9 @@ def _draft_for(voice: _Voice) -> _Draft:
             and mf.orientation in ("vertical", "square")
             and "#shorts" not in (t.lower() for t in tags)
         ):
-            # YouTube reads #Shorts as a hint; the first three tags stay the topical ones
+            # YouTube reads #Shorts as a hint; the first three tags stay the topical ones,
+            # and #ShortVideo gives way to it (one tag per word)
+            tags = [t for t in tags if not t.lower().startswith("#short")]
             tags = [*tags[:3], "#Shorts", *tags[3:]][: voice.tag_count]
         draft.tags = tags
     else:

@@ -36,6 +36,7 @@ from powerpost.generation.providers.offline.text import (
     _words,
     _words_to_title,
 )
+from powerpost.kit.phrases import is_english, kind_of
 
 
 @dataclass
@@ -56,6 +57,9 @@ class _Material:
     # the emoji of a prompt with no words in it: decoration where the emoji level allows
     symbols: str = ""
     post_types: tuple[str, ...] = ()
+    # what the prompt's opening is: a topic phrase, a statement or a question
+    kind: str = "topic"
+    english: bool = True
 
 
 def _signoff(examples: Sequence[str]) -> str | None:
@@ -203,7 +207,9 @@ def _gather(request: CaptionRequest) -> _Material:
     facts = _select_facts(sources, query, avoid, deep, max_words) if sources else []
 
     titles = [_clean_title(s.title) for s in sources if s.title]
-    segments: list[tuple[str, float]] = [(prompt, 3.0)]
+    # the prompt's own words without its instructions ("Write a post announcing ...")
+    said = " ".join([parsed.topic or "", *parsed.statements]).strip() if prompt else ""
+    segments: list[tuple[str, float]] = [(said or prompt, 3.0)]
     if parsed.topic:
         segments.append((parsed.topic, 1.0))
     if media is not None and media.file_words:
@@ -238,6 +244,17 @@ def _gather(request: CaptionRequest) -> _Material:
     intent = next(
         (name for name, pattern in _INTENT_PATTERNS if pattern.search(intent_text)), "general"
     )
+    kind = "topic"
+    english = is_english(prompt) if prompt else True
+    if topic is None and statements:
+        # a headline is a phrase kept whole (too long or too exact for a template)
+        kind = {"question": "question", "topic": "headline"}.get(
+            kind_of(statements[0]) if english else "statement", "statement"
+        )
+        if statements[0].rstrip("\"'”’)").endswith("?"):
+            kind = "question"
+    if kind == "question":
+        intent = "question"
 
     # a question names a focus only when one clearly recurs; otherwise it stays open
     focus: str | None = None
@@ -272,4 +289,6 @@ def _gather(request: CaptionRequest) -> _Material:
         title_source=title_source,
         symbols="" if prompt else _emoji_run(given_prompt),
         post_types=request.post_types,
+        kind=kind,
+        english=english,
     )

@@ -153,7 +153,7 @@ _ORIENTATION_TAGS: dict[str, tuple[str, str]] = {
     # (key, tag); "#Portrait" and "#Landscape" alone would claim a genre, not a shape
     "portrait": ("portrait format", "#PortraitFormat"),
     "landscape": ("landscape format", "#LandscapeFormat"),
-    "vertical": ("vertical video", "#VerticalVideo"),
+    "vertical": ("vertical format", "#VerticalFormat"),
     "widescreen": ("widescreen", "#Widescreen"),
 }
 _SHORT_VIDEO_SECONDS = 60.0
@@ -166,11 +166,13 @@ def _media_keywords(mf: _MediaFacts) -> list[_Keyword]:
     platform keeps the kind and the first detail."""
     found: list[tuple[str, str]] = []
     if mf.kind == "video":
-        found.append(("video", "#Video"))
+        # one tag per word: a short video is #ShortVideo alone, never beside #Video
         if mf.seconds is not None and 0 < mf.seconds <= _SHORT_VIDEO_SECONDS:
             found.append(("short video", "#ShortVideo"))
-        elif mf.seconds is not None and mf.seconds >= _LONG_VIDEO_SECONDS:
-            found.append(("long form", "#LongForm"))
+        else:
+            found.append(("video", "#Video"))
+            if mf.seconds is not None and mf.seconds >= _LONG_VIDEO_SECONDS:
+                found.append(("long form", "#LongForm"))
     else:
         found.append(("photography", "#Photography"))
         if mf.count > 1:

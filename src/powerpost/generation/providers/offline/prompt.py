@@ -1,5 +1,5 @@
 """Reading the prompt: instructions set aside, a topic or statements kept, the user's own
-hashtags collected, and the intent (announce, event, sale, tips) recognised."""
+hashtags collected, and the intent (a sale, an event, a hire, tips...) recognised."""
 
 from __future__ import annotations
 
@@ -10,12 +10,13 @@ from powerpost.generation.providers.offline.text import (
     _HASHTAG_RE,
     _cap,
     _end_sentence,
+    _is_emoji,
     _split_sentences,
     _squash,
     _strip_end,
-    _words,
 )
-from powerpost.generation.providers.offline.vocabulary import _STOP_WORDS, _wordset
+from powerpost.generation.providers.offline.vocabulary import _STOP_WORDS
+from powerpost.kit.phrases import is_english, kind_of
 
 _META_DROP = re.compile(
     r"^(?:please\s+)?(?:(?:keep|make)\s+it\b|(?:use|add)\s+(?:some\s+|a\s+few\s+|lots\s+of\s+|"
@@ -44,34 +45,60 @@ _POINT_INSTRUCTION = re.compile(
     r"(?P<that>that\s+)?(?P<rest>.+)$",
     re.IGNORECASE,
 )
-_VERB_HINTS = _wordset(
-    """
-    is are was were will would can could should shall has have had do does did am be been
-    being 's 're 've 'll we i you they he she it there here
-    """
-)
 _INTENT_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    # first match wins: the narrower intents come before the broad "announce"
     (
-        "announce",
+        "quote",
         re.compile(
-            r"\b(?:launch\w*|introduc\w*|announc\w*|unveil\w*|releas\w*|now available|"
-            r"coming soon|opening|debut\w*)\b",
+            r"^\s*[\"“]|\b(?i:quote of the)\b|\b[Aa]s [A-Z]\w+(?: [A-Z]\w+)* said\b|—\s*[A-Z]"
+        ),
+    ),
+    ("notice", re.compile(r"\b(?:reminder|heads up|closed|schedule change|please note)\b", re.I)),
+    ("hiring", re.compile(r"\b(?:hiring|join our team|open roles?|open positions?)\b", re.I)),
+    ("team", re.compile(r"\b(?:meet \w+ \w+, our new|welcome \w+(?: \w+)? to the team)\b", re.I)),
+    (
+        "event",
+        re.compile(
+            r"\b(?:event|webinar|workshop|meetup|conference|summit|join us|livestream|"
+            r"festival|concert|tasting|night at|charity run|fun run|marathon|class(?:es)?)\b",
             re.I,
         ),
     ),
     (
-        "event",
+        "sale",
         re.compile(
-            r"\b(?:event|webinar|workshop|meetup|conference|summit|join us|livestream)\b", re.I
+            r"\b(?:sale|discount|% off|percent off|deal|deals|promo|coupon|offer|"
+            r"free shipping|use code|clearance)\b",
+            re.I,
         ),
     ),
     (
-        "sale",
-        re.compile(r"\b(?:sale|discount|% off|percent off|deal|deals|promo|coupon|offer)\b", re.I),
+        "launch",
+        re.compile(
+            r"\b(?:launch\w*|introduc\w*|unveil\w*|releas\w*|now available|out now|"
+            r"is here|new drop|version \d[\d.]*|debut\w*)\b",
+            re.I,
+        ),
+    ),
+    (
+        "milestone",
+        re.compile(
+            r"\b(?:\d+(?:st|nd|rd|th)|anniversary|milestone|followers|downloads|"
+            r"turned \d+|thank you)\b",
+            re.I,
+        ),
     ),
     (
         "tips",
         re.compile(r"\b(?:tips?|how to|guide|ways to|steps|lessons|mistakes|checklist)\b", re.I),
+    ),
+    (
+        "announce",
+        re.compile(
+            r"\b(?:announc\w*|partnership|big news|official\w*|opening|coming soon|"
+            r"certified)\b",
+            re.I,
+        ),
     ),
 )
 
@@ -84,16 +111,32 @@ class _Prompt:
 
 
 def _looks_like_statement(text: str) -> bool:
-    """A clause rather than a noun phrase: it has a subject pronoun or an auxiliary verb."""
-    if text.endswith(("!", "?")):
+    """A clause, a command or a question rather than a topic phrase; text the English
+    word lists cannot read is kept as the user wrote it."""
+    if text.endswith(("!", "?")) or not is_english(text):
         return True
-    for word in _words(text):
-        low = word.lower().replace("’", "'")
-        if low in _VERB_HINTS or low.endswith(("'re", "'ve", "'ll", "'m")):
-            return True
-        if low.endswith("'s") and low[:-2] in {"it", "that", "there", "here", "what", "who"}:
-            return True
-    return False
+    return kind_of(text) != "topic"
+
+
+_HEADLINE_MARKS = re.compile(r"[:=+|]|\d")
+
+
+def _topic_ok(phrase: str) -> bool:
+    """A topic to set into a template: a short noun phrase. A headline with a colon,
+    figures or many words ("Flash sale: 2 for 1 this weekend") is kept as written."""
+    if not _has_words_only(phrase) or phrase.endswith(("!", "?")):
+        return False
+    listing = re.match(r"\s*(?:\d+|how|why|what|when|where)\b", phrase, re.I) is not None
+    if listing:
+        # "Why stretching after a run matters": a topic although it has a verb
+        return len(phrase.split()) <= 16 and ":" not in phrase
+    if _looks_like_statement(phrase):
+        return False
+    return len(phrase.split()) <= 8 and not _HEADLINE_MARKS.search(phrase)
+
+
+def _has_words_only(phrase: str) -> bool:
+    return not any(_is_emoji(ch) for ch in phrase)
 
 
 def _lowercase_common_start(text: str) -> str:
@@ -129,7 +172,7 @@ def _parse_prompt(prompt: str) -> _Prompt:
                     parsed.statements.append(_end_sentence(_cap(remainder)))
                     continue
                 phrase = _strip_end(remainder)
-                if len(phrase.split()) <= 16 and not _looks_like_statement(phrase):
+                if _topic_ok(phrase):
                     parsed.topic = _lowercase_common_start(phrase)
                 else:
                     parsed.statements.append(_end_sentence(_cap(remainder)))
@@ -143,13 +186,7 @@ def _parse_prompt(prompt: str) -> _Prompt:
                 else:
                     parsed.statements.append(f"Plus: {_lowercase_common_start(rest)}.")
             continue
-        if (
-            leading
-            and not parsed.topic
-            and sentence[-1] not in ".!?…"
-            and len(sentence.split()) <= 12
-            and not _looks_like_statement(sentence)
-        ):
+        if leading and not parsed.topic and sentence[-1] not in ".!?…" and _topic_ok(sentence):
             parsed.topic = _lowercase_common_start(_strip_end(sentence))
             continue
         parsed.statements.append(_end_sentence(_cap(sentence)))

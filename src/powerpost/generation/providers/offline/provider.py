@@ -57,12 +57,14 @@ def _resolve_tone(style: WritingStyle | None, platform: str) -> str:
 
 
 def _write(platform: str, material: _Material, style: WritingStyle | None) -> str | dict[str, str]:
-    tone = _TONES[_resolve_tone(style, platform)]
+    tone_name = _resolve_tone(style, platform)
+    tone = _TONES[tone_name]
     default_tags, max_tags = _PLATFORM_TAGS[platform]
     voice = _Voice(
         platform=platform,
         material=material,
         tone=tone,
+        tone_name=tone_name,
         emoji=style.emoji_use if style is not None else _PLATFORM_EMOJI[platform],
         tag_count=min(max(style.hashtag_count, 0), max_tags) if style is not None else default_tags,
     )

@@ -104,6 +104,8 @@ def _end_sentence(text: str) -> str:
     text = text.rstrip(" ,;:-–—")
     if not text:
         return text
+    if re.search(r"(?:https?://|www\.)\S+$", text):
+        return text  # a full stop glued to a link would break it on most networks
     if text[-1] in ".!?…" or (text[-1] in "\"')”’" and len(text) > 1 and text[-2] in ".!?"):
         return text
     return text + "."
@@ -216,7 +218,7 @@ def _words_to_title(text: str) -> str:
     small = {"a", "an", "and", "as", "at", "but", "by", "for", "in", "of", "on", "or", "the", "to"}
     out: list[str] = []
     for i, word in enumerate(text.split()):
-        if word.isupper() or any(ch.isupper() for ch in word[1:]):
+        if word.isupper() or any(ch.isupper() for ch in word[1:]) or "://" in word:
             out.append(word)
         elif i > 0 and word.lower() in small:
             out.append(word.lower())

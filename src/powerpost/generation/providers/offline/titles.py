@@ -35,6 +35,15 @@ def _fallback_title(m: _Material) -> str:
     return "New Video"
 
 
+def _title_sentence(sentence: str, english: bool) -> str:
+    """A sentence as a title: Title Case in English, a question keeps its mark."""
+    question = sentence.rstrip().endswith("?")
+    base = _strip_end(sentence)
+    if english:
+        base = _words_to_title(base)
+    return base + "?" if question else base
+
+
 def _youtube_title(voice: _Voice, draft_hook: str) -> str:
     m = voice.material
     mf = m.media
@@ -50,16 +59,16 @@ def _youtube_title(voice: _Voice, draft_hook: str) -> str:
     elif m.topic:
         base = _words_to_title(m.topic)
     elif m.statements and len(m.statements[0]) <= 70:
-        base, noun_phrase = _strip_end(m.statements[0]), False
+        base, noun_phrase = _title_sentence(m.statements[0], m.english), False
     elif m.focus:
         base = _words_to_title(m.focus)
     else:
-        base, noun_phrase = _strip_end(draft_hook), False
+        base, noun_phrase = _title_sentence(draft_hook, m.english), False
     base = without_angle_brackets(base)
     candidates: list[str] = []
     if media_only and mf is not None and mf.kind == "video" and mf.duration_words:
         candidates.append(f"{base} in {_words_to_title(mf.duration_words)}")
-    if noun_phrase and m.topic and m.intent == "announce":
+    if noun_phrase and m.topic and m.intent in ("announce", "launch"):
         if not base.lower().startswith(("introducing", "announcing")):
             candidates.append(f"Introducing {base}")
     elif noun_phrase:

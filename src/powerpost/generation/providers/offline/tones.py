@@ -50,7 +50,7 @@ _TONES: dict[str, _Tone] = {
         hooks={
             "general": (
                 "A closer look at {t}, and why it matters.",
-                "Why {t} deserves your attention.",
+                "Some thoughts on {t}.",
                 "What {t} means for your work.",
             ),
             "announce": ("We're pleased to announce {t}.", "Announcing {t}."),
@@ -75,7 +75,7 @@ _TONES: dict[str, _Tone] = {
                 "Plot twist: today is all about {t}!",
                 "Guess what's on our minds? {T}!",
             ),
-            "announce": ("Drumroll, please... say hello to {t}!", "Surprise! {T} is here!"),
+            "announce": ("Drumroll, please... say hello to {t}!", "Surprise! Meet {t}!"),
             "sale": ("Treat yourself: {t}!", "Good news for your wallet: {t}!"),
             "event": ("Clear your calendar: {t}!", "Psst, you're invited: {t}!"),
             "tips": ("Your cheat sheet for {t}!", "Little secrets about {t}, coming right up!"),
@@ -83,7 +83,7 @@ _TONES: dict[str, _Tone] = {
         emoji=("🎉", "😄", "🙌", "🤩"),
         questions=(
             "Be honest: where do you stand on {k}? Drop it in the comments!",
-            "Team {k} or not? Tell us in the comments!",
+            "What's your take on {k}? Tell us in the comments!",
         ),
         open_question="Thoughts? Drop them in the comments!",
         points_label="The good stuff",
@@ -131,7 +131,7 @@ _TONES: dict[str, _Tone] = {
         emoji=("😊", "💛", "🙌"),
         questions=(
             "What's your take on {k}? Tell us in the comments!",
-            "Have you got a favourite thing about {k}? We'd love to hear it below.",
+            "What do you love most about {k}? We'd love to hear it below.",
         ),
         open_question="What do you think? Tell us in the comments!",
         points_label="A few things we love",

@@ -45,6 +45,35 @@ _STOP_WORDS = _wordset(
     """
 )
 
+# Nouns that say nothing as a hashtag on their own (#sale, #tips, #office, #Monday).
+_GENERIC_NOUNS = _wordset(
+    """
+    sale sales deal deals offer offers discount discounts tip tips trick tricks idea ideas
+    news update updates post posts thing things stuff way ways time times day days week
+    weeks weekend weekends month months year years today tonight team teams office offices
+    employee employees staff people person everyone customer customers member members
+    product products item items service services order orders shop store stores home
+    place places world life part parts kind kinds lot lots bit end start beginning
+    number numbers percent hour hours minute minutes second seconds moment moments
+    monday tuesday wednesday thursday friday saturday sunday january february march april
+    may june july august september october november december morning evening night
+    question questions answer answers reason reasons step steps guide guides list lists
+    mistake mistakes lesson lessons role roles job jobs opening openings code codes link
+    links bio version edition story stories quote quotes message reminder favourite
+    favorite way everything something anything nothing side level area areas thanks
+    head heads seat seats scene scenes colour colours color colors window windows
+    """
+)
+# Words that open a noun phrase without narrowing it ("all running shoes", "new menu").
+_GENERIC_MODIFIERS = _wordset(
+    """
+    new all best great good big small quick first latest more most other full whole own
+    next last few many much several various very perfect nice amazing awesome special
+    exciting huge entire real true same different only every annual official favourite
+    favorite happy brand-new ultimate
+    """
+)
+
 # A file name's words that say nothing about its subject.
 _FILE_NOISE = _wordset(
     """

@@ -10,5 +10,12 @@ def test_every_group_and_command_is_registered_in_order() -> None:
     assert commands == ["serve", "worker", "dispatcher", "migrate"]
     groups = [g.typer_instance.info.name for g in app.registered_groups]
     assert groups == [
-        "accounts", "keys", "workspaces", "credits", "media", "webhooks", "posts", "doctor"
+        "accounts",
+        "keys",
+        "workspaces",
+        "credits",
+        "media",
+        "webhooks",
+        "posts",
+        "doctor",
     ]

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.skipif(
     bool(testdb.PG_URL), reason="migrates its own SQLite file from scratch"
 )
 
-BEFORE = "0012"  # the revision 0015 follows
+BEFORE = "0014_publish_rounds"  # the revision 0015 follows
 
 
 def test_preset_keys_gain_the_webhook_scopes(tmp_path: Path) -> None:

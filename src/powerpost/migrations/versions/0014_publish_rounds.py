@@ -1,7 +1,7 @@
 """publish rounds: each publish round of a post is a paid job row
 
 Revision ID: 0014_publish_rounds
-Revises: 0012
+Revises: 0013_object_modes
 Create Date: 2026-12-05
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0014_publish_rounds"
-down_revision: str | None = "0012"
+down_revision: str | None = "0013_object_modes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,7 +1,7 @@
 """webhook endpoints, deliveries and attempts (§12); webhook scopes for preset keys
 
 Revision ID: 0015_webhook_delivery
-Revises: 0012
+Revises: 0014_publish_rounds
 Create Date: 2026-12-05
 """
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0015_webhook_delivery"
-down_revision: str | None = "0012"
+down_revision: str | None = "0014_publish_rounds"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -583,6 +583,10 @@ def test_every_creating_post_opts_in(app: FastAPI) -> None:
         "/api/v1/posts/{post_id}/publish",
         "/api/v1/posts/{post_id}/schedule",
         "/api/v1/posts/{post_id}/retry",
+        "/api/v1/webhooks",
+        "/api/v1/webhooks/{webhook_id}/rotate",
+        "/api/v1/webhooks/{webhook_id}/test",
+        "/api/v1/webhooks/{webhook_id}/deliveries/{delivery_id}/redeliver",
     }
     schema = app.openapi()
     parameters = schema["paths"]["/api/v1/media/upload"]["post"]["parameters"]

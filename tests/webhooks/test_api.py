@@ -152,6 +152,12 @@ async def test_workspaces_are_kept_apart(
     assert len(receiver.on("/mine")) == 1
     deliveries = (await client.get(f"{one}/deliveries", headers=oh)).status_code
     assert deliveries == 404
+    # nor can they send on this endpoint or redeliver its deliveries
+    delivered = (await client.get(f"{one}/deliveries", headers=h)).json()["data"]
+    redeliver = f"{one}/deliveries/{delivered[0]['delivery_id']}/redeliver"
+    for hh in (oh, {**h, "X-Workspace-Id": second_ws}):
+        assert (await client.post(f"{one}/test", headers=hh)).status_code == 404
+        assert (await client.post(redeliver, headers=hh)).status_code == 404
 
 
 async def test_scopes(client: httpx.AsyncClient, factory: Factory) -> None:

@@ -26,3 +26,15 @@ def test_migrated_sqlite_schema_equals_the_models(tmp_path: Path) -> None:
     finally:
         engine.dispose()
     assert differences == []
+
+
+def test_every_revision_id_fits_alembic_version() -> None:
+    """PostgreSQL stores the revision in alembic_version.version_num, a VARCHAR(32); a longer
+    id migrates on SQLite (which ignores lengths) and fails on PostgreSQL."""
+    from alembic.script import ScriptDirectory
+
+    from powerpost.kit.migrate import alembic_config
+
+    scripts = ScriptDirectory.from_config(alembic_config("sqlite://"))
+    too_long = [s.revision for s in scripts.walk_revisions() if len(s.revision) > 32]
+    assert too_long == []

@@ -4,7 +4,7 @@
 sandbox takes a second post with the same reference, so a double post is stored and
 counted by the exactly-once tests instead of failing with an IntegrityError.
 
-Revision ID: 0016_sandbox_reference_not_unique
+Revision ID: 0016_sandbox_reference
 Revises: 0015_webhook_delivery
 Create Date: 2026-12-05
 """
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = "0016_sandbox_reference_not_unique"
+revision: str = "0016_sandbox_reference"
 down_revision: str | None = "0015_webhook_delivery"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

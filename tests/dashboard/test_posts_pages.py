@@ -419,7 +419,9 @@ async def test_review_queue_service_sections(app: FastAPI, factory: Factory) -> 
 
     tenant = await factory.account()
     async with app.state.db.write() as session:
-        author = service.Author(tenant.account_id, tenant.workspace_id, "test", None)
+        author = service.Author(
+            account_id=tenant.account_id, workspace_id=tenant.workspace_id, mode="test"
+        )
         made = []
         start = utcnow() - timedelta(hours=1)
         for index in range(6):

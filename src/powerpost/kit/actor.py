@@ -24,7 +24,8 @@ def price_for(mode: str, price: int) -> int:
     return 0 if mode == TEST else price
 
 
-@dataclass(frozen=True)
+# Keyword-only: every field but one is a string id, so a positional mix-up would go unseen.
+@dataclass(frozen=True, kw_only=True)
 class Actor:
     account_id: str
     workspace_id: str

@@ -6,6 +6,7 @@ from fastapi import APIRouter, Query
 
 from powerpost.auth.authorizer import RequestAuth
 from powerpost.auth.capabilities import PostsRead, PostsWrite
+from powerpost.kit.actor import actor_from
 from powerpost.kit.deps import ReadSession, WriteSession
 from powerpost.kit.openapi import error_responses
 from powerpost.kit.pagination import DEFAULT_LIMIT, CursorParam, LimitParam
@@ -23,12 +24,7 @@ router = APIRouter(route_class=ApiRoute, tags=["Posts"])
 
 
 def author_of(auth: RequestAuth) -> service.Author:
-    return service.Author(
-        account_id=auth.account_id,
-        workspace_id=auth.require_workspace(),
-        mode=auth.principal.mode,
-        api_key_id=auth.key_id,
-    )
+    return actor_from(auth)
 
 
 @router.post(

@@ -13,6 +13,7 @@ from typing import Any, Literal
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from powerpost.generation import repository as generations
+from powerpost.kit.actor import Actor
 from powerpost.kit.clock import iso_z, utcnow
 from powerpost.kit.errors import Conflict, NotFound, ValidationError
 from powerpost.kit.ids import new_id, parse_uuid
@@ -33,15 +34,9 @@ from powerpost.posts.schemas import (
 MAX_POSTS_PER_WORKSPACE = 1_000_000
 
 
-@dataclass(frozen=True)
-class Author:
-    """Who acts on a post: the workspace and mode it lives in, and the key (None for a
-    person in the dashboard)."""
-
-    account_id: str
-    workspace_id: str
-    mode: str
-    api_key_id: str | None
+# Who acts on a post: the workspace and mode it lives in, and the key (None for a person in
+# the dashboard). The same actor every paid feature takes, so publishing hands it on as is.
+Author = Actor
 
 
 async def _generation(

@@ -19,7 +19,7 @@ from powerpost.config import Settings
 from powerpost.credits import service as credits
 from powerpost.jobs import paid
 from powerpost.jobs.service import enqueue
-from powerpost.kit.actor import TEST, Actor, price_for
+from powerpost.kit.actor import TEST, price_for
 from powerpost.kit.clock import iso_z, utcnow
 from powerpost.kit.dry_run import Checks, DryRun
 from powerpost.kit.errors import (
@@ -220,16 +220,10 @@ async def _start_round(
         created_at=now,
         finished_at=None,
     )
-    actor = Actor(
-        account_id=author.account_id,
-        workspace_id=author.workspace_id,
-        api_key_id=author.api_key_id,
-        mode=author.mode,
-    )
     await paid.start(
         session,
         PUBLISH_ROUND,
-        actor,
+        author,
         row,
         amount=checked.price,
         reason=f"publish post {post.id}",

@@ -55,7 +55,9 @@ async def _target(session: AsyncSession, viewer: Viewer, form: FormData, post_id
     _, workspace = await workspace_of(session, viewer, form_field(form, "workspace") or None)
     post, items = await find_post(session, workspace.id, post_id)
     # A person acts as themself (no key): publishing a Draft Only key's draft is allowed.
-    author = posts.Author(viewer.account_id, workspace.id, post.mode, api_key_id=None)
+    author = posts.Author(
+        account_id=viewer.account_id, workspace_id=workspace.id, mode=post.mode, api_key_id=None
+    )
     from_page = "detail" if form_field(form, "from") == "detail" else "queue"
     return _Target(workspace, post, items, author, from_page)
 

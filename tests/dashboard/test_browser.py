@@ -149,6 +149,28 @@ def _shot(page: Page, name: str) -> None:
     page.screenshot(path=str(SCREENSHOTS / f"{name}.png"), full_page=True)
 
 
+def sign_up(page: Page, who: str) -> str:
+    """A new account through the sign-up form, landing welcomed on the API keys page; its
+    email (the password is PASSWORD)."""
+    email = f"{who}-{uuid.uuid4().hex[:8]}@example.com"
+    page.goto("/signup")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_label("Repeat the password").fill(PASSWORD)
+    page.get_by_role("button", name="Create account").click()
+    expect(page.get_by_text("Welcome to PowerPost")).to_be_visible()
+    return email
+
+
+def sign_in(page: Page, email: str) -> None:
+    """Through the login form, landing on the API keys page."""
+    page.goto("/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name="API keys", exact=True)).to_be_visible()
+
+
 def _create_key(page: Page, name: str, type_label: str) -> str:
     page.get_by_role("link", name="API keys", exact=True).click()
     page.get_by_label("Name", exact=True).fill(name)
@@ -329,11 +351,7 @@ def test_sign_up_to_revoked_key_in_chromium(
     # A phone-sized screen: same pages, navigation above the content.
     phone = _context(browser, live_server, PHONE).new_page()
     watch.attach(phone)
-    phone.goto("/login")
-    phone.get_by_label("Email").fill(email)
-    phone.get_by_label("Password").fill(PASSWORD)
-    phone.get_by_role("button", name="Sign in").click()
-    expect(phone.get_by_role("heading", name="API keys", exact=True)).to_be_visible()
+    sign_in(phone, email)
     width = phone.evaluate("document.documentElement.scrollWidth")
     assert width <= PHONE["width"], f"the page scrolls sideways on a phone ({width}px)"
     _shot(phone, "13-phone-api-keys")
@@ -363,14 +381,7 @@ def test_a_person_publishes_a_draft_only_keys_draft_in_chromium(
     context = _context(browser, live_server, DESKTOP)
     page = context.new_page()
     watch.attach(page)
-    email = f"approver-{uuid.uuid4().hex[:8]}@example.com"
-
-    page.goto("/signup")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Repeat the password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_text("Welcome to PowerPost")).to_be_visible()
+    email = sign_up(page, "approver")
 
     # The agent's key: Draft Only, test mode.
     page.get_by_label("Name", exact=True).fill("Agent drafts")
@@ -467,10 +478,7 @@ def test_a_person_publishes_a_draft_only_keys_draft_in_chromium(
     tokyo.set_default_timeout(10_000)
     phone = tokyo.new_page()
     watch.attach(phone)
-    phone.goto("/login")
-    phone.get_by_label("Email").fill(email)
-    phone.get_by_label("Password").fill(PASSWORD)
-    phone.get_by_role("button", name="Sign in").click()
+    sign_in(phone, email)
     phone.goto(f"/posts?workspace={workspace_id}&mode=test")
     draft = phone.locator(f"#post-{second_id}")
     draft.get_by_role("link", name=re.compile("^Schedule the post")).click()

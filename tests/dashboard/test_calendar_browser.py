@@ -5,14 +5,12 @@ phone-width day-by-day list that never scrolls sideways."""
 from __future__ import annotations
 
 import re
-import uuid
 from datetime import UTC, date, datetime, timedelta
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Page, ViewportSize, expect
 
-from tests.dashboard.support import PASSWORD
 from tests.dashboard.test_browser import (
     DESKTOP,
     BrowserWatch,
@@ -21,6 +19,8 @@ from tests.dashboard.test_browser import (
     _shot,
     browser,
     live_server,
+    sign_in,
+    sign_up,
 )
 
 pytestmark = pytest.mark.browser
@@ -64,14 +64,7 @@ def test_calendar_by_keyboard_and_on_a_phone_in_chromium(
     context = _context(browser, live_server, DESKTOP)
     page = context.new_page()
     watch.attach(page)
-    email = f"planner-{uuid.uuid4().hex[:8]}@example.com"
-
-    page.goto("/signup")
-    page.get_by_label("Email").fill(email)
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Repeat the password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
-    expect(page.get_by_text("Welcome to PowerPost")).to_be_visible()
+    email = sign_up(page, "planner")
     page.get_by_label("Name", exact=True).fill("Planner")
     page.get_by_label("Full Access").check()
     page.locator('input[name="mode"][value="test"]').check()
@@ -155,11 +148,7 @@ def test_calendar_by_keyboard_and_on_a_phone_in_chromium(
     # shown, and nothing scrolls sideways.
     phone = _context(browser, live_server, NARROW).new_page()
     watch.attach(phone)
-    phone.goto("/login")
-    phone.get_by_label("Email").fill(email)
-    phone.get_by_label("Password").fill(PASSWORD)
-    phone.get_by_role("button", name="Sign in").click()
-    expect(phone.get_by_role("heading", name="API keys", exact=True)).to_be_visible()
+    sign_in(phone, email)
     for view in ("month", "week"):
         phone.goto(f"/calendar?mode=test&view={view}&date={day.isoformat()}")
         listed = phone.locator(f'td[data-date="{day.isoformat()}"]')

@@ -6,7 +6,6 @@ from __future__ import annotations
 import re
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -14,7 +13,6 @@ import pytest
 from playwright.sync_api import Browser, expect
 from standardwebhooks.webhooks import Webhook
 
-from tests.dashboard.support import PASSWORD
 from tests.dashboard.test_browser import (  # noqa: F401 - fixtures
     DESKTOP,
     BrowserWatch,
@@ -23,6 +21,7 @@ from tests.dashboard.test_browser import (  # noqa: F401 - fixtures
     _shot,
     browser,
     live_server,
+    sign_up,
 )
 
 pytestmark = pytest.mark.browser
@@ -68,11 +67,7 @@ def test_webhooks_page_in_chromium(
     watch = BrowserWatch(live_server.base_url)
     page = _context(browser, live_server, DESKTOP).new_page()
     watch.attach(page)
-    page.goto("/signup")
-    page.get_by_label("Email").fill(f"hooks-{uuid.uuid4().hex[:8]}@example.com")
-    page.get_by_label("Password", exact=True).fill(PASSWORD)
-    page.get_by_label("Repeat the password").fill(PASSWORD)
-    page.get_by_role("button", name="Create account").click()
+    sign_up(page, "hooks")
 
     page.get_by_role("link", name="Webhooks", exact=True).click()
     expect(page.get_by_text("No endpoints yet")).to_be_visible()

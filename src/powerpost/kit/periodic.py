@@ -1,5 +1,7 @@
 """A background chore run every `interval` seconds in the dispatching process (sweeps).
 
+Used by the media, idempotency-key and webhook sweeps.
+
 Failures are logged and tried again next time; `stop()` waits for a running pass.
 """
 
@@ -17,7 +19,7 @@ class Periodic:
     def __init__(
         self,
         name: str,
-        work: Callable[[], Awaitable[int]],
+        work: Callable[[], Awaitable[object]],
         *,
         interval: float,
         first_delay: float = 60.0,
@@ -53,5 +55,6 @@ class Periodic:
             except Exception:
                 log.exception("%s failed; trying again next time", self.name)
                 continue
+            # What the chore did (a count, a report); nothing worth a line when falsy.
             if done:
-                log.info("%s removed %d rows", self.name, done)
+                log.info("%s: %s", self.name, done)

@@ -16,7 +16,6 @@ It runs periodically in whichever process dispatches jobs, and on demand through
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import shutil
 from collections.abc import Callable
@@ -27,6 +26,7 @@ from pathlib import Path
 from powerpost.kit.clock import utcnow
 from powerpost.kit.db import Database
 from powerpost.kit.ids import parse_uuid
+from powerpost.kit.periodic import Periodic
 from powerpost.media import repository
 from powerpost.media.storage import Storage, StoredObject
 
@@ -166,54 +166,23 @@ def _clean_scratch(tmp_dir: Path, cutoff: datetime, dry_run: bool) -> int:
     return removed
 
 
-async def run_periodically(
-    db: Database,
-    storage: Storage,
-    stop: asyncio.Event,
-    *,
-    interval: float,
-    grace: timedelta,
-    first_delay: float = FIRST_SWEEP_DELAY,
-) -> None:
-    """Sweep every ``interval`` seconds until ``stop`` is set; failures are logged."""
-    delay = min(first_delay, interval)
-    while True:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), timeout=delay)
-        if stop.is_set():
-            return
-        delay = interval
-        try:
-            report = await sweep(db, storage, grace=grace)
-        except Exception:
-            log.exception("media sweep failed; trying again next time")
-            continue
-        if report.anything:
-            log.info("media sweep: %s", report.as_dict())
-
-
-class PeriodicSweep:
+class PeriodicSweep(Periodic):
     """The background sweep of a process that dispatches jobs (one per deployment is
-    enough; more are harmless)."""
+    enough; more are harmless), on the shared background loop (kit.periodic)."""
 
-    def __init__(self, db: Database, storage: Storage, *, interval: float, grace_hours: int):
-        self.db = db
-        self.storage = storage
-        self.interval = interval
-        self.grace = timedelta(hours=grace_hours)
-        self._stop = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+    def __init__(
+        self,
+        db: Database,
+        storage: Storage,
+        *,
+        interval: float,
+        grace_hours: int,
+        first_delay: float = FIRST_SWEEP_DELAY,
+    ) -> None:
+        grace = timedelta(hours=grace_hours)
 
-    def start(self) -> None:
-        if self.interval > 0 and self._task is None:
-            self._task = asyncio.create_task(
-                run_periodically(
-                    self.db, self.storage, self._stop, interval=self.interval, grace=self.grace
-                )
-            )
+        async def sweep_once() -> dict[str, int | bool] | None:
+            report = await sweep(db, storage, grace=grace)
+            return report.as_dict() if report.anything else None
 
-    async def stop(self) -> None:
-        self._stop.set()
-        if self._task is not None:
-            await self._task
-            self._task = None
+        super().__init__("media sweep", sweep_once, interval=interval, first_delay=first_delay)

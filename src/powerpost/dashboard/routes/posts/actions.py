@@ -34,6 +34,7 @@ from powerpost.dashboard.routes.posts.locate import (
 )
 from powerpost.dashboard.routes.posts.queue import queue_page
 from powerpost.dashboard.sessions import Viewer
+from powerpost.kit.actor import Actor
 from powerpost.kit.errors import AppError
 from powerpost.models import Post, PostItem, Workspace
 from powerpost.posts import service as posts
@@ -47,7 +48,7 @@ class _Target:
     workspace: Workspace
     post: Post
     items: list[PostItem]
-    author: posts.Author
+    author: Actor
     from_page: str
 
 
@@ -55,7 +56,7 @@ async def _target(session: AsyncSession, viewer: Viewer, form: FormData, post_id
     _, workspace = await workspace_of(session, viewer, form_field(form, "workspace") or None)
     post, items = await find_post(session, workspace.id, post_id)
     # A person acts as themself (no key): publishing a Draft Only key's draft is allowed.
-    author = posts.Author(
+    author = Actor(
         account_id=viewer.account_id, workspace_id=workspace.id, mode=post.mode, api_key_id=None
     )
     from_page = "detail" if form_field(form, "from") == "detail" else "queue"
@@ -113,58 +114,63 @@ async def edit_post(
     return _after(target, "saved")
 
 
-async def _post_action(
+async def _act(
     request: Request,
-    session: AsyncSession,
+    post_id: str,
     viewer: Viewer,
-    target: _Target,
-    action: Callable[[], Awaitable[object]],
-) -> Response | None:
-    """Run a service action on the post in a savepoint, so a refusal writes nothing; the
-    page showing the refusal on the post, or None when the action went through."""
+    session: AsyncSession,
+    form: FormData,
+    action: Callable[[_Target, Settings], Awaitable[object]],
+    then: Callable[[_Target], Response],
+) -> Response:
+    """Run one service action on the post in a savepoint, so a refusal writes nothing:
+    the page it came from showing the refusal at the post, or `then` when it went
+    through."""
+    target = await _target(session, viewer, form, post_id)
+    settings: Settings = request.app.state.settings
     try:
         async with session.begin_nested():
-            await action()
+            await action(target, settings)
     except AppError as refused:
         state = PageState(post_errors={target.post.id: _error_of(refused)})
         return await _refused(request, session, viewer, target, state, refused.status_code)
-    return None
+    return then(target)
+
+
+def _to_detail(target: _Target) -> Response:
+    return redirect(detail_url(target.workspace.id, target.post.id))
 
 
 @router.post(PAGE + "/{post_id}/publish")
 async def publish_post(
     request: Request, post_id: str, viewer: CheckedViewer, session: PageWrite, form: Form
 ) -> Response:
-    target = await _target(session, viewer, form, post_id)
-    settings: Settings = request.app.state.settings
-    refused = await _post_action(
+    return await _act(
         request,
-        session,
+        post_id,
         viewer,
-        target,
-        lambda: publishing.publish(session, settings, target.author, target.post.id),
+        session,
+        form,
+        lambda target, settings: publishing.publish(
+            session, settings, target.author, target.post.id
+        ),
+        _to_detail,
     )
-    if refused is not None:
-        return refused
-    return redirect(detail_url(target.workspace.id, target.post.id))
 
 
 @router.post(PAGE + "/{post_id}/retry")
 async def retry_post(
     request: Request, post_id: str, viewer: CheckedViewer, session: PageWrite, form: Form
 ) -> Response:
-    target = await _target(session, viewer, form, post_id)
-    settings: Settings = request.app.state.settings
-    refused = await _post_action(
+    return await _act(
         request,
-        session,
+        post_id,
         viewer,
-        target,
-        lambda: publishing.retry(session, settings, target.author, target.post.id),
+        session,
+        form,
+        lambda target, settings: publishing.retry(session, settings, target.author, target.post.id),
+        _to_detail,
     )
-    if refused is not None:
-        return refused
-    return redirect(detail_url(target.workspace.id, target.post.id))
 
 
 @router.post(PAGE + "/{post_id}/schedule")
@@ -194,32 +200,28 @@ async def schedule_post(
 async def cancel_post(
     request: Request, post_id: str, viewer: CheckedViewer, session: PageWrite, form: Form
 ) -> Response:
-    target = await _target(session, viewer, form, post_id)
-    refused = await _post_action(
+    return await _act(
         request,
-        session,
+        post_id,
         viewer,
-        target,
-        lambda: publishing.cancel(session, target.author, target.post.id),
+        session,
+        form,
+        lambda target, _: publishing.cancel(session, target.author, target.post.id),
+        lambda target: _after(target, "cancelled"),
     )
-    if refused is not None:
-        return refused
-    return _after(target, "cancelled")
 
 
 @router.post(PAGE + "/{post_id}/delete")
 async def delete_post(
     request: Request, post_id: str, viewer: CheckedViewer, session: PageWrite, form: Form
 ) -> Response:
-    target = await _target(session, viewer, form, post_id)
-    refused = await _post_action(
+    return await _act(
         request,
-        session,
+        post_id,
         viewer,
-        target,
-        lambda: posts.delete_post(session, target.author, target.post.id),
+        session,
+        form,
+        lambda target, _: posts.delete_post(session, target.author, target.post.id),
+        # The post is gone: back to the queue whichever page asked.
+        lambda target: redirect(queue_url(target.workspace.id, target.post.mode, "deleted")),
     )
-    if refused is not None:
-        return refused
-    # The post is gone: back to the queue whichever page asked.
-    return redirect(queue_url(target.workspace.id, target.post.mode, "deleted"))

@@ -70,6 +70,7 @@ class ScriptedJob:
                 await record_event(
                     session,
                     workspace_id=ctx.workspace_id,
+                    mode="live",
                     event="generation.completed",
                     data={
                         "generation_id": ctx.subject_id,
@@ -92,6 +93,7 @@ class ScriptedJob:
             await record_event(
                 session,
                 workspace_id=ctx.workspace_id,
+                mode="live",
                 event="generation.failed",
                 data={
                     "generation_id": ctx.subject_id,

@@ -38,7 +38,11 @@ async def test_an_event_is_stored_as_its_full_envelope(db: Database, tenant: Ten
     data = {"generation_id": "g1", "status": "completed", "outputs": {"x": {"caption": "hi"}}}
     async with db.write() as session:
         event_id = await record_event(
-            session, workspace_id=tenant.workspace_id, event="generation.completed", data=data
+            session,
+            workspace_id=tenant.workspace_id,
+            mode="live",
+            event="generation.completed",
+            data=data,
         )
     (row,) = await all_events(db)
     assert row.id == event_id
@@ -61,6 +65,7 @@ async def test_an_event_rolls_back_with_its_transaction(db: Database, tenant: Te
             await record_event(
                 session,
                 workspace_id=tenant.workspace_id,
+                mode="live",
                 event="generation.failed",
                 data={"generation_id": "g", "status": "failed"},
             )
@@ -75,12 +80,17 @@ async def test_unknown_events_and_non_json_data_are_refused(db: Database, tenant
     async with db.write() as session:
         with pytest.raises(UnknownWebhookEvent):
             await record_event(
-                session, workspace_id=tenant.workspace_id, event="generation.done", data={}
+                session,
+                workspace_id=tenant.workspace_id,
+                mode="live",
+                event="generation.done",
+                data={},
             )
         with pytest.raises(TypeError):
             await record_event(
                 session,
                 workspace_id=tenant.workspace_id,
+                mode="live",
                 event="post.published",
                 data={"when": object()},
             )

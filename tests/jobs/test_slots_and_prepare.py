@@ -88,6 +88,7 @@ class _Prepares:
         await record_event(
             session,
             workspace_id=ctx.workspace_id or "",
+            mode="live",
             event="generation.completed",
             data={"generation_id": ctx.subject_id, "prepared": True},
         )

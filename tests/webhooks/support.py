@@ -34,12 +34,19 @@ async def add_endpoint(
 
 
 async def emit(
-    db: Database, workspace_id: str, event: str = "generation.completed", **data: Any
+    db: Database,
+    workspace_id: str,
+    event: str = "generation.completed",
+    *,
+    mode: str = "live",
+    **data: Any,
 ) -> str:
     """Commit an outcome's event the way features do (record_event in their transaction)."""
     payload = {"generation_id": "g-1", "status": "completed", "outputs": {}, **data}
     async with db.write() as session:
-        return await record_event(session, workspace_id=workspace_id, event=event, data=payload)
+        return await record_event(
+            session, workspace_id=workspace_id, mode=mode, event=event, data=payload
+        )
 
 
 async def deliveries(app: FastAPI, endpoint_id: str) -> list[WebhookDelivery]:

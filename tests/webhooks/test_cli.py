@@ -28,6 +28,7 @@ def test_add_list_show_rotate_test_disable(env: dict[str, str]) -> None:
     )
     assert added["secret"].startswith("whsec_")
     assert added["events"] == ["post.published", "post.failed"]
+    assert added["mode"] == "live"
     hook = added["webhook_id"]
 
     listed = cli_json(env, "webhooks", "list", *ws)
@@ -51,6 +52,13 @@ def test_add_list_show_rotate_test_disable(env: dict[str, str]) -> None:
     assert (disabled["enabled"], disabled["disabled_reason"]) == (False, "manual")
     enabled = cli_json(env, "webhooks", "enable", *ws, "--id", hook)
     assert enabled["enabled"] is True
+
+    for_tests = cli_json(
+        env, "webhooks", "add", *ws, "--url", "http://127.0.0.1:9/t", "--mode", "test"
+    )
+    assert for_tests["mode"] == "test"
+    listed = cli_json(env, "webhooks", "list", *ws)
+    assert [row["mode"] for row in listed["data"]] == ["live", "test"]
 
     # refusals are one line naming the problem, and a non-zero exit
     bad = cli(env, "webhooks", "add", *ws, "--url", "https://10.0.0.1/in", check=False)

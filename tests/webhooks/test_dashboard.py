@@ -7,7 +7,7 @@ import re
 
 import httpx
 from fastapi import FastAPI
-from sqlalchemy import update
+from sqlalchemy import select, update
 from standardwebhooks.webhooks import Webhook
 
 from powerpost.models import WebhookEndpoint
@@ -137,3 +137,23 @@ async def test_manage_endpoints_and_read_the_log(
         data={"csrf_token": other_csrf, "workspace": other.workspace_id},
     )
     assert deleted.status_code == 404
+
+
+async def test_a_person_adds_test_mode_endpoints_and_sees_both_modes(
+    app: FastAPI, client: httpx.AsyncClient, factory: Factory, receiver: Receiver
+) -> None:
+    tenant = await factory.account()
+    csrf = await sign_in_tenant(client, tenant)
+    form = {"csrf_token": csrf, "workspace": tenant.workspace_id, "events": "post.failed"}
+    await client.post(PAGE, data={**form, "url": receiver.base + "/live"})
+    added = await client.post(PAGE, data={**form, "url": receiver.base + "/test", "mode": "test"})
+    assert added.status_code == 200, added.text
+    async with app.state.db.read() as session:
+        rows = (await session.execute(select(WebhookEndpoint))).scalars().all()
+    modes = {
+        row.url.rsplit("/", 1)[1]: row.mode for row in rows if row.account_id == tenant.account_id
+    }
+    assert modes == {"live": "live", "test": "test"}
+    listing = (await client.get(PAGE)).text
+    assert len(ROW.findall(listing)) == 2  # a person owns both modes
+    assert '<span class="badge">test</span>' in listing

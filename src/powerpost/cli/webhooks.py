@@ -7,6 +7,8 @@ secrets shown once). `test` queues the event; the running server's job engine se
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from enum import StrEnum
 from typing import Annotated, Any, TypeVar
 
 import typer
@@ -28,6 +30,12 @@ group = typer.Typer(
     no_args_is_help=True,
 )
 T = TypeVar("T")
+
+
+class Mode(StrEnum):
+    live = "live"
+    test = "test"
+
 
 Workspace = Annotated[
     str, typer.Option("--workspace", help="The workspace's id or its exact name.")
@@ -84,6 +92,9 @@ def webhooks_add(
         str | None, typer.Option("--events", help="Comma-separated events (default: all).")
     ] = None,
     description: Annotated[str | None, typer.Option("--description")] = None,
+    mode: Annotated[
+        Mode, typer.Option("--mode", help="live: live keys' events; test: test keys' events.")
+    ] = Mode.live,
     as_json: AsJson = False,
 ) -> None:
     """Add an endpoint; its secret is printed once."""
@@ -91,7 +102,9 @@ def webhooks_add(
 
     async def work(session: AsyncSession, scope: service.Scope, settings: Settings) -> Any:
         body = EndpointCreate(url=url, events=chosen, description=description)
-        endpoint, secret = await service.create_endpoint(session, scope, body, settings)
+        endpoint, secret = await service.create_endpoint(
+            session, replace(scope, new_mode=mode.value), body, settings
+        )
         return {**service.out(endpoint).model_dump(), "secret": secret}
 
     row = _scoped(email, workspace, work, write=True)
@@ -111,11 +124,12 @@ def webhooks_list(email: Email, workspace: Workspace, as_json: AsJson = False) -
     if as_json:
         emit({"data": rows})
         return
-    table = Table("id", "url", "state", "events", "24 h success")
+    table = Table("id", "mode", "url", "state", "events", "24 h success")
     for row in rows:
         rate = row["success_rate_24h"]
         table.add_row(
             row["webhook_id"],
+            row["mode"],
             row["url"],
             "enabled" if row["enabled"] else f"disabled ({row['disabled_reason']})",
             str(len(row["events"])),

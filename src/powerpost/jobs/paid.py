@@ -290,6 +290,10 @@ async def _conclude(
     row.finished_at = utcnow()
     await session.flush()
     await record_event(
-        session, workspace_id=row.workspace_id, event=event, data=await event_data(row)
+        session,
+        workspace_id=row.workspace_id,
+        mode=row.mode,
+        event=event,
+        data=await event_data(row),
     )
     return captured

@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column
 
 from powerpost.kit.db import Base, UTCDateTime
+from powerpost.models.paid_row import LIVE, MODE_KNOWN
 
 
 class WebhookEndpoint(Base):
@@ -36,11 +37,15 @@ class WebhookEndpoint(Base):
             "disabled_reason IS NULL OR disabled_reason IN ('manual', 'gone', 'failing')",
             name="disabled_reason_known",
         ),
+        CheckConstraint(MODE_KNOWN, name="mode_known"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     account_id: Mapped[str] = mapped_column(ForeignKey("accounts.id", ondelete="CASCADE"))
     workspace_id: Mapped[str] = mapped_column(ForeignKey("workspaces.id", ondelete="CASCADE"))
+    # Live endpoints get live events, test endpoints test events; a key manages only its
+    # own mode's endpoints (a test key never reads a live endpoint or its deliveries).
+    mode: Mapped[str] = mapped_column(String(4), server_default=LIVE)
     url: Mapped[str] = mapped_column(String(2048))
     description: Mapped[str | None] = mapped_column(String(200))
     events: Mapped[list[str]] = mapped_column(JSON)

@@ -40,6 +40,7 @@ async def fail_scheduled(
         await record_event(
             session,
             workspace_id=post.workspace_id,
+            mode=post.mode,
             event="post.failed",
             data=post_out(post, items).model_dump(mode="json"),
         )

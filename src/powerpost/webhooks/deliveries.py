@@ -100,9 +100,9 @@ async def create_delivery(
 
 
 async def fan_out(session: AsyncSession, event: WebhookEvent) -> int:
-    """A delivery (and its job) for every enabled endpoint of the event's workspace that
-    takes this event; how many."""
-    endpoints = await repository.subscribed(session, event.workspace_id, event.event)
+    """A delivery (and its job) for every enabled endpoint of the event's workspace and
+    mode that takes this event; how many."""
+    endpoints = await repository.subscribed(session, event.workspace_id, event.mode, event.event)
     if not endpoints:
         return 0  # delivered_at stays empty: it was never sent anywhere
     # The event row must exist before rows that reference it.

@@ -51,9 +51,10 @@ def envelope(
 
 
 async def record_event(
-    session: AsyncSession, *, workspace_id: str, event: str, data: Mapping[str, Any]
+    session: AsyncSession, *, workspace_id: str, mode: str, event: str, data: Mapping[str, Any]
 ) -> str:
-    """Add an event to the outbox in the caller's transaction; returns its id."""
+    """Add an event about an object of `mode` to the outbox in the caller's transaction;
+    returns its id."""
     if event not in WEBHOOK_EVENTS:
         raise UnknownWebhookEvent(f"unknown webhook event {event!r}")
     now = utcnow()
@@ -63,6 +64,7 @@ async def record_event(
     row = WebhookEvent(
         id=new_id(),
         workspace_id=workspace_id,
+        mode=mode,
         event=event,
         payload=payload,
         created_at=now,
@@ -77,13 +79,14 @@ async def record_event(
 TEST_EVENT = "webhook.test"
 
 
-def test_event(*, workspace_id: str, endpoint_id: str) -> WebhookEvent:
+def test_event(*, workspace_id: str, mode: str, endpoint_id: str) -> WebhookEvent:
     """An outbox row for a test delivery; the caller adds it and creates its delivery."""
     now = utcnow()
     data = {"endpoint_id": endpoint_id, "message": "A test event from PowerPost"}
     return WebhookEvent(
         id=new_id(),
         workspace_id=workspace_id,
+        mode=mode,
         event=TEST_EVENT,
         payload=envelope(event=TEST_EVENT, workspace_id=workspace_id, data=data, at=now),
         created_at=now,

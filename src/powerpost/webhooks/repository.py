@@ -32,20 +32,33 @@ async def count_endpoints(session: AsyncSession, workspace_id: str) -> int:
     return int((await session.execute(stmt)).scalar_one())
 
 
-async def endpoints(session: AsyncSession, workspace_id: str) -> Sequence[WebhookEndpoint]:
-    stmt = (
-        select(WebhookEndpoint)
-        .where(WebhookEndpoint.workspace_id == workspace_id)
-        .order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
-    )
+def _in_mode(stmt: Select[WebhookEndpoint], mode: str | None) -> Select[WebhookEndpoint]:
+    # None: a person (dashboard, operator CLI), who owns both modes.
+    return stmt if mode is None else stmt.where(WebhookEndpoint.mode == mode)
+
+
+async def endpoints(
+    session: AsyncSession, workspace_id: str, mode: str | None
+) -> Sequence[WebhookEndpoint]:
+    stmt = _in_mode(
+        select(WebhookEndpoint).where(WebhookEndpoint.workspace_id == workspace_id), mode
+    ).order_by(WebhookEndpoint.created_at, WebhookEndpoint.id)
     return (await session.execute(stmt)).scalars().all()
 
 
 async def endpoint(
-    session: AsyncSession, workspace_id: str, endpoint_id: str, *, for_update: bool = False
+    session: AsyncSession,
+    workspace_id: str,
+    mode: str | None,
+    endpoint_id: str,
+    *,
+    for_update: bool = False,
 ) -> WebhookEndpoint | None:
-    stmt = select(WebhookEndpoint).where(
-        WebhookEndpoint.id == endpoint_id, WebhookEndpoint.workspace_id == workspace_id
+    stmt = _in_mode(
+        select(WebhookEndpoint).where(
+            WebhookEndpoint.id == endpoint_id, WebhookEndpoint.workspace_id == workspace_id
+        ),
+        mode,
     )
     if for_update:
         stmt = stmt.with_for_update()
@@ -62,12 +75,16 @@ async def endpoint_by_id(
     return (await session.execute(stmt)).scalar_one_or_none()
 
 
-async def subscribed(session: AsyncSession, workspace_id: str, event: str) -> list[WebhookEndpoint]:
-    """The workspace's enabled endpoints that take `event`. Subscriptions are a short JSON
+async def subscribed(
+    session: AsyncSession, workspace_id: str, mode: str, event: str
+) -> list[WebhookEndpoint]:
+    """The workspace's enabled endpoints of `mode` that take `event`. Subscriptions are a short JSON
     list per endpoint and a workspace has at most ten endpoints, so filtering in Python is
     cheaper than a portable JSON query."""
     stmt = select(WebhookEndpoint).where(
-        WebhookEndpoint.workspace_id == workspace_id, WebhookEndpoint.enabled.is_(True)
+        WebhookEndpoint.workspace_id == workspace_id,
+        WebhookEndpoint.mode == mode,
+        WebhookEndpoint.enabled.is_(True),
     )
     rows = (await session.execute(stmt)).scalars().all()
     return [row for row in rows if event in row.events]

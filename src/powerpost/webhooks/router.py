@@ -25,7 +25,11 @@ router = APIRouter(route_class=ApiRoute, tags=["Webhooks"])
 
 
 def _scope(auth: RequestAuth) -> service.Scope:
-    return service.Scope(account_id=auth.account_id, workspace_id=auth.require_workspace())
+    return service.Scope(
+        account_id=auth.account_id,
+        workspace_id=auth.require_workspace(),
+        mode=auth.principal.mode,
+    )
 
 
 def _with_secret(endpoint: EndpointOut, secret: str) -> EndpointWithSecret:

@@ -29,6 +29,9 @@ class EndpointUpdate(RequestModel):
 
 class EndpointOut(BaseModel):
     webhook_id: str
+    mode: Literal["live", "test"] = Field(
+        description="Live endpoints get live events, test endpoints test-mode events"
+    )
     url: str
     description: str | None
     events: list[str]

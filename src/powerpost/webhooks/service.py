@@ -24,6 +24,7 @@ from datetime import timedelta
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from powerpost.config import Settings
+from powerpost.kit.actor import LIVE
 from powerpost.kit.clock import iso_z, utcnow
 from powerpost.kit.errors import NotFound, ValidationError
 from powerpost.kit.ids import new_id, parse_uuid
@@ -47,8 +48,17 @@ DELIVERY_STATUSES = ("pending", "succeeded", "failed")
 
 @dataclass(frozen=True)
 class Scope:
+    """Whose endpoints: a key acts in its own mode; a person (dashboard, operator CLI)
+    owns both (`mode=None`) and picks one when adding an endpoint (`new_mode`)."""
+
     account_id: str
     workspace_id: str
+    mode: str | None = None
+    new_mode: str = LIVE
+
+    @property
+    def creating_mode(self) -> str:
+        return self.mode or self.new_mode
 
 
 def _invalid(field: str, message: str) -> ValidationError:
@@ -94,6 +104,7 @@ def out(endpoint: WebhookEndpoint) -> EndpointOut:
     expires = endpoint.previous_secret_expires_at
     return EndpointOut(
         webhook_id=endpoint.id,
+        mode=endpoint.mode,
         url=endpoint.url,
         description=endpoint.description,
         events=list(endpoint.events),
@@ -132,7 +143,7 @@ def delivery_out(delivery: WebhookDelivery, attempts: Sequence[WebhookAttempt]) 
 
 
 async def list_endpoints(session: AsyncSession, scope: Scope) -> Sequence[WebhookEndpoint]:
-    return await repository.endpoints(session, scope.workspace_id)
+    return await repository.endpoints(session, scope.workspace_id, scope.mode)
 
 
 async def get_endpoint(
@@ -143,7 +154,7 @@ async def get_endpoint(
         None
         if canonical is None
         else await repository.endpoint(
-            session, scope.workspace_id, canonical, for_update=for_update
+            session, scope.workspace_id, scope.mode, canonical, for_update=for_update
         )
     )
     if endpoint is None:
@@ -175,6 +186,7 @@ async def create_endpoint(
         id=new_id(),
         account_id=scope.account_id,
         workspace_id=scope.workspace_id,
+        mode=scope.creating_mode,
         url=url,
         description=description,
         events=events,
@@ -265,7 +277,7 @@ async def send_test(
     session: AsyncSession, scope: Scope, endpoint_id: str
 ) -> tuple[WebhookDelivery, list[WebhookAttempt]]:
     endpoint = await get_endpoint(session, scope, endpoint_id)
-    event = test_event(workspace_id=scope.workspace_id, endpoint_id=endpoint.id)
+    event = test_event(workspace_id=scope.workspace_id, mode=endpoint.mode, endpoint_id=endpoint.id)
     session.add(event)
     await session.flush()
     delivery = await create_delivery(session, endpoint, event, now=event.created_at, retries=False)

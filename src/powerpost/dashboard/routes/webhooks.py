@@ -15,6 +15,7 @@ from powerpost.dashboard.errors import PageNotFound
 from powerpost.dashboard.rendering import render
 from powerpost.dashboard.routes.common import chosen_workspace, redirect
 from powerpost.dashboard.sessions import Viewer
+from powerpost.kit.actor import LIVE, TEST
 from powerpost.kit.errors import NotFound, ValidationError
 from powerpost.models import Workspace
 from powerpost.webhooks import service
@@ -70,7 +71,7 @@ async def _list_page(
         rates=rates,
         flagged=[e for e in endpoints if e.disabled_reason in ("failing", "gone")],
         all_events=WEBHOOK_EVENTS,
-        draft=draft or {"url": "", "description": "", "events": list(WEBHOOK_EVENTS)},
+        draft=draft or {"url": "", "description": "", "events": list(WEBHOOK_EVENTS), "mode": LIVE},
         secret=secret,
         secret_for=secret_for,
         error=error,
@@ -90,11 +91,13 @@ async def add_endpoint(
     request: Request, viewer: CheckedViewer, session: PageWrite, form: Form
 ) -> Response:
     workspace = await _workspace(session, viewer, form_field(form, "workspace") or None)
-    scope = service.Scope(viewer.account_id, workspace.id)
+    mode = TEST if form_field(form, "mode") == TEST else LIVE
+    scope = service.Scope(viewer.account_id, workspace.id, new_mode=mode)
     draft: dict[str, object] = {
         "url": form_field(form, "url"),
         "description": form_field(form, "description"),
         "events": form_fields(form, "events"),
+        "mode": mode,
     }
     try:
         body = EndpointCreate(
